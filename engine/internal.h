@@ -1,0 +1,315 @@
+/*
+ * internal.h - the engine's memory layout, shared by the engine sources only.
+ *
+ * Everything here lives in memory reserved by dtx_engine_create():
+ *  - the order pool: 56-byte records addressed by 32-bit handles (0 = none),
+ *    handed out from a FIFO free list so a slot is reused as late as possible;
+ *    OrderID = generation << 32 | handle, so cancel by OrderID is O(1) and an
+ *    OrderID is never reused while a slot's 32-bit generation has not wrapped.
+ *  - the ClOrdID index: (account, ClOrdID) -> handle, chained through the
+ *    orders themselves (hnext), buckets sized to half the pool.
+ *  - per book a price ladder: one level (FIFO head/tail) per tick of the
+ *    instrument's range, shared by both sides (a book is never crossed, so a
+ *    price holds bids or asks, never both), and a 64-ary bitset per side that
+ *    finds the next non-empty level in four word operations.
+ *  - per book and side a binary heap of pending stops; one engine-wide heap of
+ *    Day/GTD expiry times.
+ * Invariants (checked by tests/engine_*.c and the differential test):
+ *  - price-time priority: a level's FIFO is in arrival order, refills and
+ *    priority-losing replaces append at the tail;
+ *  - best[side] is the best non-empty level of that side, or DTX_NONE;
+ *  - every working order (resting or pending stop) is in the ClOrdID index.
+ */
+#ifndef DTX_ENGINE_INTERNAL_H
+#define DTX_ENGINE_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "dtx/engine.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define DTX_NONE UINT32_MAX /* no level */
+#define DTX_NIL 0u          /* no order */
+
+enum { BID = 0, ASK = 1 };
+
+/* order states */
+enum {
+    OS_FREE = 0,
+    OS_ACTIVE = 1,  /* accepted, being matched, not on the book */
+    OS_RESTING = 2, /* on a level */
+    OS_STOP = 3,    /* pending in a stop heap */
+};
+
+/* order flags */
+#define OF_POST_ONLY 0x01u
+#define OF_REDUCE_ONLY 0x02u
+#define OF_STP_SHIFT 2
+#define OF_STP_MASK (0x3u << OF_STP_SHIFT)
+#define OF_STATE_SHIFT 4
+#define OF_STATE_MASK (0x3u << OF_STATE_SHIFT)
+
+typedef struct dtx_order {
+    uint64_t clordid;  /* current ClOrdID (changes on replace) */
+    uint32_t gen;      /* slot generation: OrderID = gen << 32 | handle */
+    uint32_t account;
+    uint32_t next;     /* level FIFO / free list */
+    uint32_t prev;     /* level FIFO; pending stop: index in its stop heap */
+    uint32_t hnext;    /* ClOrdID index chain */
+    uint32_t level;    /* ladder index of the limit price (not for market/stop) */
+    uint32_t qty;      /* OrderQty, filled included */
+    uint32_t leaves;   /* open quantity: shown + hidden */
+    uint32_t shown;    /* displayed now */
+    uint32_t peak;     /* DisplayQty; 0 = not an iceberg */
+    uint16_t book;
+    uint16_t session;
+    uint8_t side;      /* BID or ASK */
+    uint8_t ord_type;  /* dtx_ord_type */
+    uint8_t tif;       /* dtx_tif */
+    uint8_t flags;     /* OF_* */
+} dtx_order;
+
+_Static_assert(sizeof(dtx_order) == 56, "order record is 56 bytes");
+
+static inline unsigned order_state(const dtx_order *o) { return (o->flags & OF_STATE_MASK) >> OF_STATE_SHIFT; }
+static inline void order_set_state(dtx_order *o, unsigned s)
+{
+    o->flags = (uint8_t)((o->flags & ~OF_STATE_MASK) | (s << OF_STATE_SHIFT));
+}
+static inline unsigned order_stp(const dtx_order *o) { return (o->flags & OF_STP_MASK) >> OF_STP_SHIFT; }
+static inline uint64_t order_id_of(const dtx_order *o, uint32_t h) { return (uint64_t)o->gen << 32 | h; }
+
+typedef struct dtx_level {
+    uint32_t head, tail;
+} dtx_level;
+
+/* 64-ary bitset over the levels of one side, four tiers (2^24 bits max). */
+typedef struct dtx_bitset {
+    uint64_t *w[4];
+    uint32_t nwords[4];
+} dtx_bitset;
+
+/* Pending stop: ordered by trigger level (buy: lowest first, sell: highest
+ * first), then acceptance. */
+typedef struct dtx_stop_entry {
+    uint32_t level;
+    uint32_t handle;
+    uint64_t accept;
+} dtx_stop_entry;
+
+typedef struct dtx_stop_heap {
+    dtx_stop_entry *a;
+    uint32_t n, cap;
+    int max_first; /* sell stops: highest level first */
+} dtx_stop_heap;
+
+/* Day/GTD expiry, ordered by time then acceptance. Entries of orders that
+ * are gone are dropped lazily (gen mismatch) or by compaction when full. */
+typedef struct dtx_expiry_entry {
+    uint64_t expire;
+    uint64_t accept;
+    uint32_t handle;
+    uint32_t gen;
+} dtx_expiry_entry;
+
+typedef struct dtx_book {
+    dtx_level *levels;       /* [n_levels] */
+    dtx_bitset bits[2];      /* BID, ASK */
+    uint32_t best[2];        /* best level per side or DTX_NONE */
+    uint32_t n_levels;
+    uint32_t last_level;     /* level of the last trade, DTX_NONE before any */
+    int64_t min_ticks;       /* price of level 0, in ticks */
+    int64_t min_price;       /* PRICE9 of level 0 */
+    int64_t tick;            /* PRICE9 */
+    int64_t min_qty, max_qty, lot;
+    uint32_t band;           /* market protection band, ticks */
+    uint32_t security_id;
+    uint8_t status;          /* dtx_trading_status */
+    dtx_stop_heap stops[2];  /* BID: buy stops, ASK: sell stops */
+    dtx_instrument_config cfg;
+} dtx_book;
+
+#define EVBUF_CAP 256
+
+struct dtx_engine {
+    /* hot */
+    dtx_order *orders;       /* [max_orders + 1], slot 0 unused */
+    uint32_t *buckets;       /* ClOrdID index */
+    uint32_t bucket_mask;
+    uint32_t free_head, free_tail, n_free;
+    uint32_t max_orders;
+    dtx_book *books;
+    uint32_t n_books;
+    uint16_t *sid_table;     /* security_id hash -> book index + 1 */
+    uint32_t sid_mask;
+
+    const dtx_command *cmd;  /* command being processed */
+    uint64_t next_exec_id;
+    uint64_t next_trade_id;
+    uint64_t next_accept;
+
+    dtx_event *ev;           /* [EVBUF_CAP] */
+    uint32_t ev_n;
+    dtx_event_sink_fn sink;
+    void *sink_ctx;
+    dtx_gate_fn gate;
+    void *gate_ctx;
+
+    dtx_expiry_entry *expiry; /* heap */
+    uint32_t n_expiry, max_timed;
+    dtx_stop_entry *scratch;  /* mass cancel: stops in trigger order */
+    uint32_t max_stops;
+    uint64_t day_offset_ns;
+
+    dtx_engine_stats stats;
+};
+
+/* ---- bitset (inline: on every add, remove and best-price move) ---------- */
+
+static inline void bitset_set(dtx_bitset *s, uint32_t i)
+{
+    for (int d = 0; d < 4; d++) {
+        uint64_t *w = &s->w[d][i >> 6];
+        uint64_t old = *w;
+        *w = old | (1ULL << (i & 63));
+        if (old)
+            return; /* upper tiers already mark this word */
+        i >>= 6;
+    }
+}
+
+static inline void bitset_clear(dtx_bitset *s, uint32_t i)
+{
+    for (int d = 0; d < 4; d++) {
+        uint64_t *w = &s->w[d][i >> 6];
+        *w &= ~(1ULL << (i & 63));
+        if (*w)
+            return;
+        i >>= 6;
+    }
+}
+
+/* Lowest set bit >= i, or DTX_NONE. */
+static inline uint32_t bitset_next(const dtx_bitset *s, uint32_t i)
+{
+    int d = 0;
+    for (; d < 4; d++) {
+        uint32_t wi = i >> 6;
+        if (wi >= s->nwords[d])
+            return DTX_NONE;
+        uint64_t m = s->w[d][wi] & (~0ULL << (i & 63));
+        if (m) {
+            i = (wi << 6) | (uint32_t)__builtin_ctzll(m);
+            break;
+        }
+        i = wi + 1; /* words after wi, as a bit index one tier up */
+    }
+    if (d == 4)
+        return DTX_NONE;
+    for (; d > 0; d--)
+        i = (i << 6) | (uint32_t)__builtin_ctzll(s->w[d - 1][i]);
+    return i;
+}
+
+/* Highest set bit <= i, or DTX_NONE. i may be DTX_NONE-1 .. any. */
+static inline uint32_t bitset_prev(const dtx_bitset *s, uint32_t i)
+{
+    int d = 0;
+    for (; d < 4; d++) {
+        uint32_t wi = i >> 6;
+        if (wi >= s->nwords[d]) {
+            /* clamp to the last word of this tier */
+            wi = s->nwords[d] - 1;
+            i = (wi << 6) | 63;
+        }
+        uint64_t m = s->w[d][wi] & (~0ULL >> (63 - (i & 63)));
+        if (m) {
+            i = (wi << 6) | (uint32_t)(63 - __builtin_clzll(m));
+            break;
+        }
+        if (wi == 0)
+            return DTX_NONE;
+        i = wi - 1;
+    }
+    if (d == 4)
+        return DTX_NONE;
+    for (; d > 0; d--)
+        i = (i << 6) | (uint32_t)(63 - __builtin_clzll(s->w[d - 1][i]));
+    return i;
+}
+
+/* ---- levels ------------------------------------------------------------- */
+
+static inline int64_t level_price(const dtx_book *b, uint32_t level)
+{
+    return b->min_price + (int64_t)level * b->tick;
+}
+
+/* Appends order h at the tail of its level, marking the level and best. */
+static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    dtx_order *o = &e->orders[h];
+    dtx_level *lv = &b->levels[o->level];
+    o->next = DTX_NIL;
+    o->prev = lv->tail;
+    if (lv->tail)
+        e->orders[lv->tail].next = h;
+    else {
+        lv->head = h;
+        bitset_set(&b->bits[o->side], o->level);
+        uint32_t best = b->best[o->side];
+        if (best == DTX_NONE || (o->side == BID ? o->level > best : o->level < best))
+            b->best[o->side] = o->level;
+    }
+    lv->tail = h;
+    order_set_state(o, OS_RESTING);
+}
+
+/* Unlinks order h from its level; moves best when the level empties. */
+static inline void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    dtx_order *o = &e->orders[h];
+    dtx_level *lv = &b->levels[o->level];
+    if (o->prev)
+        e->orders[o->prev].next = o->next;
+    else
+        lv->head = o->next;
+    if (o->next)
+        e->orders[o->next].prev = o->prev;
+    else
+        lv->tail = o->prev;
+    order_set_state(o, OS_ACTIVE);
+    if (!lv->head) {
+        dtx_bitset *s = &b->bits[o->side];
+        bitset_clear(s, o->level);
+        if (b->best[o->side] == o->level) {
+            if (o->side == BID)
+                b->best[BID] = o->level ? bitset_prev(s, o->level - 1) : DTX_NONE;
+            else
+                b->best[ASK] = bitset_next(s, o->level + 1);
+        }
+    }
+}
+
+/* ---- orders.c: pool, ClOrdID index, heaps --------------------------------- */
+
+uint32_t pool_alloc(dtx_engine *e);
+void pool_free(dtx_engine *e, uint32_t h);
+uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid);
+void index_insert(dtx_engine *e, uint32_t h);
+void index_remove(dtx_engine *e, uint32_t h);
+
+void stop_push(dtx_engine *e, dtx_stop_heap *hp, uint32_t h, uint32_t level, uint64_t accept);
+void stop_remove(dtx_engine *e, dtx_stop_heap *hp, uint32_t pos);
+int stop_before(const dtx_stop_heap *hp, const dtx_stop_entry *x, const dtx_stop_entry *y);
+void stop_sift_down(dtx_engine *e, dtx_stop_heap *hp, dtx_stop_entry *a, uint32_t n, uint32_t pos);
+
+int expiry_reserve(dtx_engine *e);
+int expiry_is_live(const dtx_engine *e, const dtx_expiry_entry *x);
+void expiry_push(dtx_engine *e, uint64_t expire, uint32_t h, uint64_t accept);
+void expiry_pop(dtx_engine *e);
+
+#endif /* DTX_ENGINE_INTERNAL_H */

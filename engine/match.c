@@ -1,0 +1,891 @@
+/*
+ * match.c - the command path: one dtx_command in, its events out.
+ *
+ * This is the engine's hot path: no allocation, no I/O, no clock, no lock, no
+ * floating point. Each handler validates in the order of
+ * docs/order-semantics.md (first failure wins, a rejected command changes
+ * nothing), then changes the books and emits events into the engine's buffer,
+ * which is handed to the sink when full and when the command is done.
+ *
+ * An order arriving at a book (new, re-priced by a replace, or a triggered stop)
+ * is "active": it is not on a level and not in the ClOrdID index while it
+ * matches; if a remainder rests it is appended to its level and indexed.
+ */
+#include "engine/internal.h"
+
+#define DAY_NS 86400000000000ULL
+
+static inline dtx_book *find_book(dtx_engine *e, uint32_t security_id)
+{
+    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
+    for (;;) {
+        uint16_t v = e->sid_table[slot];
+        if (!v)
+            return NULL;
+        if (e->books[v - 1].security_id == security_id)
+            return &e->books[v - 1];
+        slot = (slot + 1) & e->sid_mask;
+    }
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void flush(dtx_engine *e)
+{
+    if (e->ev_n) {
+        e->sink(e->sink_ctx, e->ev, e->ev_n);
+        e->ev_n = 0;
+    }
+}
+
+static inline dtx_event *ev_new(dtx_engine *e, uint8_t type)
+{
+    if (unlikely(e->ev_n == EVBUF_CAP))
+        flush(e);
+    dtx_event *ev = &e->ev[e->ev_n++];
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->seq = e->cmd->seq;
+    ev->ts = e->cmd->ts;
+    ev->exec_id = e->next_exec_id++;
+    e->stats.events++;
+    return ev;
+}
+
+static inline int64_t order_price(const dtx_book *b, const dtx_order *o)
+{
+    if (o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP)
+        return DTX_PRICE_NULL;
+    return level_price(b, o->level);
+}
+
+/* Fills the fields every report about order h carries. */
+static inline void ev_order(dtx_event *ev, const dtx_engine *e, const dtx_book *b, uint32_t h)
+{
+    const dtx_order *o = &e->orders[h];
+    ev->side = (uint8_t)(o->side + 1);
+    ev->ord_type = o->ord_type;
+    ev->tif = o->tif;
+    ev->session = o->session;
+    ev->security_id = b->security_id;
+    ev->account = o->account;
+    ev->order_id = order_id_of(o, h);
+    ev->clordid = o->clordid;
+    ev->price = order_price(b, o);
+    ev->order_qty = o->qty;
+    ev->leaves_qty = o->leaves;
+    ev->cum_qty = (int64_t)o->qty - o->leaves;
+}
+
+/* The response to a command that names no order of its own (rejects). */
+static inline void ev_request(dtx_event *ev, const dtx_command *c)
+{
+    ev->session = c->session;
+    ev->account = c->account;
+    ev->security_id = c->security_id;
+    ev->side = c->side;
+    ev->clordid = c->clordid;
+}
+
+static void emit_reject(dtx_engine *e, const dtx_command *c, uint16_t reason)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_REJECT);
+    ev_request(ev, c);
+    ev->ord_type = c->ord_type;
+    ev->tif = c->tif;
+    ev->price = c->price;
+    ev->order_qty = c->qty;
+    ev->reject_reason = reason;
+    e->stats.rejects++;
+}
+
+static void emit_cancel_reject(dtx_engine *e, const dtx_command *c, uint16_t reason, uint8_t response_to)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_CANCEL_REJECT);
+    ev_request(ev, c);
+    ev->orig_clordid = c->orig_clordid;
+    ev->order_id = c->order_id;
+    ev->reject_reason = reason;
+    ev->response_to = response_to;
+    e->stats.rejects++;
+}
+
+static void emit_business_reject(dtx_engine *e, const dtx_command *c, uint16_t reason)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_BUSINESS_REJECT);
+    ev_request(ev, c);
+    ev->ref_cmd_type = (uint8_t)(c->type > 255 ? 255 : c->type);
+    ev->reject_reason = reason;
+    e->stats.rejects++;
+}
+
+/* CANCELED for order h. A request's ClOrdID (solicited) becomes the report's
+ * ClOrdID and the order's becomes OrigClOrdID; unsolicited ones carry 0. */
+static void emit_canceled(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t reason, const uint64_t *req_clordid,
+                          uint8_t flags)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_CANCELED);
+    ev_order(ev, e, b, h);
+    ev->cancel_reason = reason;
+    ev->flags = flags;
+    if (req_clordid) {
+        ev->orig_clordid = ev->clordid;
+        ev->clordid = *req_clordid;
+    }
+}
+
+static void emit_added(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t flags)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_ADDED);
+    ev_order(ev, e, b, h);
+    ev->last_qty = e->orders[h].shown;
+    ev->flags = flags;
+}
+
+/* ---- taking orders off the book ----------------------------------------------- */
+
+/* Cancels a working order (resting or pending stop) in full and frees it. */
+static void cancel_working(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t reason, const uint64_t *req_clordid)
+{
+    dtx_order *o = &e->orders[h];
+    unsigned st = order_state(o);
+    if (st == OS_RESTING)
+        level_unlink(e, b, h);
+    else
+        stop_remove(e, &b->stops[o->side], o->prev);
+    index_remove(e, h);
+    emit_canceled(e, b, h, reason, req_clordid, st == OS_RESTING ? DTX_EVF_ON_BOOK : 0);
+    pool_free(e, h);
+}
+
+/* Cancels the remainder of the arriving order h; the caller frees it. */
+static void cancel_active(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t reason)
+{
+    emit_canceled(e, b, h, reason, NULL, 0);
+    e->orders[h].leaves = 0;
+}
+
+/* Resting order rh has nothing displayed and hidden quantity left: show the
+ * next part and send it to the back of its level. */
+static void refill(dtx_engine *e, dtx_book *b, uint32_t rh)
+{
+    dtx_order *r = &e->orders[rh];
+    r->shown = r->peak < r->leaves ? r->peak : r->leaves;
+    if (r->next) {
+        dtx_level *lv = &b->levels[r->level];
+        /* unlink without emptying the level: others stay behind it */
+        if (r->prev)
+            e->orders[r->prev].next = r->next;
+        else
+            lv->head = r->next;
+        e->orders[r->next].prev = r->prev;
+        r->prev = lv->tail;
+        r->next = DTX_NIL;
+        e->orders[lv->tail].next = rh;
+        lv->tail = rh;
+    }
+    emit_added(e, b, rh, DTX_EVF_REFILL);
+}
+
+/* ---- matching ------------------------------------------------------------------ */
+
+static void emit_fills(dtx_engine *e, dtx_book *b, uint32_t rh, uint32_t h, uint32_t q, uint32_t level)
+{
+    const dtx_order *r = &e->orders[rh];
+    const dtx_order *o = &e->orders[h];
+    uint64_t trade_id = e->next_trade_id++;
+    int64_t px = level_price(b, level);
+    e->stats.trades++;
+
+    dtx_event *m = ev_new(e, DTX_EV_FILL);
+    ev_order(m, e, b, rh);
+    m->price = px;
+    m->last_qty = q;
+    m->trade_id = trade_id;
+    m->ord_status = r->leaves ? DTX_STATUS_PARTIALLY_FILLED : DTX_STATUS_FILLED;
+    m->contra_account = o->account;
+    m->contra_session = o->session;
+    m->contra_order_id = order_id_of(o, h);
+
+    dtx_event *t = ev_new(e, DTX_EV_FILL);
+    ev_order(t, e, b, h);
+    t->price = px;
+    t->last_qty = q;
+    t->trade_id = trade_id;
+    t->ord_status = o->leaves ? DTX_STATUS_PARTIALLY_FILLED : DTX_STATUS_FILLED;
+    t->aggressor = 1;
+    t->contra_account = r->account;
+    t->contra_session = r->session;
+    t->contra_order_id = order_id_of(r, rh);
+}
+
+static void emit_self_trade_replaced(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t flags)
+{
+    dtx_event *ev = ev_new(e, DTX_EV_REPLACED);
+    ev_order(ev, e, b, h);
+    ev->orig_clordid = ev->clordid;
+    ev->flags = (uint8_t)(flags | DTX_EVF_SELF_TRADE);
+}
+
+/* The arriving order h meets resting order rh of its own account. Returns 1
+ * when matching must stop (h has nothing left). */
+static int self_trade(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t rh)
+{
+    dtx_order *o = &e->orders[h];
+    dtx_order *r = &e->orders[rh];
+    switch (order_stp(o)) {
+    case DTX_STP_CANCEL_NEWEST:
+        cancel_active(e, b, h, DTX_CANCEL_SELF_TRADE);
+        return 1;
+    case DTX_STP_CANCEL_OLDEST:
+        cancel_working(e, b, rh, DTX_CANCEL_SELF_TRADE, NULL);
+        return 0;
+    case DTX_STP_CANCEL_BOTH:
+        cancel_working(e, b, rh, DTX_CANCEL_SELF_TRADE, NULL);
+        cancel_active(e, b, h, DTX_CANCEL_SELF_TRADE);
+        return 1;
+    default: { /* DecrementAndCancel */
+        uint32_t d = o->leaves < r->leaves ? o->leaves : r->leaves;
+        if (r->leaves == d) {
+            cancel_working(e, b, rh, DTX_CANCEL_SELF_TRADE, NULL);
+        } else {
+            uint32_t s = d < r->shown ? d : r->shown;
+            r->shown -= s;
+            r->leaves -= d;
+            r->qty -= d;
+            emit_self_trade_replaced(e, b, rh, r->shown ? DTX_EVF_ON_BOOK | DTX_EVF_PRIORITY_KEPT : DTX_EVF_ON_BOOK);
+            if (!r->shown)
+                refill(e, b, rh);
+        }
+        if (o->leaves == d) {
+            cancel_active(e, b, h, DTX_CANCEL_SELF_TRADE);
+            return 1;
+        }
+        o->leaves -= d;
+        o->qty -= d;
+        emit_self_trade_replaced(e, b, h, 0);
+        return 0;
+    }
+    }
+}
+
+static inline int reaches(int side, uint32_t level, uint32_t limit)
+{
+    return side == BID ? level <= limit : level >= limit;
+}
+
+static inline uint32_t next_level(const dtx_book *b, int side, uint32_t level)
+{
+    if (side == BID)
+        return level ? bitset_prev(&b->bits[BID], level - 1) : DTX_NONE;
+    return bitset_next(&b->bits[ASK], level + 1);
+}
+
+/* Trades arriving order h against the opposite side up to level lim. */
+static void match(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t lim)
+{
+    dtx_order *o = &e->orders[h];
+    int opp = o->side ^ 1;
+    while (o->leaves) {
+        uint32_t level = b->best[opp];
+        if (level == DTX_NONE || !reaches(opp ^ 1, level, lim))
+            break;
+        uint32_t rh = b->levels[level].head;
+        dtx_order *r = &e->orders[rh];
+        if (unlikely(r->account == o->account)) {
+            if (self_trade(e, b, h, rh))
+                break;
+            continue;
+        }
+        uint32_t q = o->leaves < r->shown ? o->leaves : r->shown;
+        r->shown -= q;
+        r->leaves -= q;
+        o->leaves -= q;
+        b->last_level = level;
+        emit_fills(e, b, rh, h, q, level);
+        if (!r->shown) {
+            if (r->leaves) {
+                refill(e, b, rh);
+            } else {
+                level_unlink(e, b, rh);
+                index_remove(e, rh);
+                pool_free(e, rh);
+            }
+        }
+    }
+}
+
+/* FOK: would the whole quantity fill before meeting an order of the same
+ * account? Walks in the order matching would: displayed parts in time
+ * priority, then the level's hidden iceberg quantity (refills go to the back). */
+static int fok_fillable(const dtx_engine *e, const dtx_book *b, int side, uint32_t account, uint32_t qty,
+                        uint32_t lim)
+{
+    int opp = side ^ 1;
+    uint64_t need = qty;
+    for (uint32_t level = b->best[opp]; level != DTX_NONE && reaches(side, level, lim);
+         level = next_level(b, opp, level)) {
+        uint64_t hidden = 0;
+        for (uint32_t rh = b->levels[level].head; rh; rh = e->orders[rh].next) {
+            const dtx_order *r = &e->orders[rh];
+            if (r->account == account)
+                return 0;
+            if (need <= r->shown)
+                return 1;
+            need -= r->shown;
+            hidden += r->leaves - r->shown;
+        }
+        if (hidden >= need)
+            return 1;
+        need -= hidden;
+    }
+    return 0;
+}
+
+/* The limit level of a market order: the best opposite level at arrival plus
+ * the protection band, clamped to the book's range. */
+static inline uint32_t market_limit(const dtx_book *b, int side, uint32_t best_opp)
+{
+    if (side == BID) {
+        uint64_t l = (uint64_t)best_opp + b->band;
+        return l >= b->n_levels ? b->n_levels - 1 : (uint32_t)l;
+    }
+    return best_opp > b->band ? best_opp - b->band : 0;
+}
+
+/* Order h (active, not indexed) arrives: match, then rest or cancel the
+ * remainder. Returns 1 when it rests. */
+static int arrive(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    dtx_order *o = &e->orders[h];
+    int market = o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP;
+    uint32_t lim = o->level;
+    if (market) {
+        uint32_t best = b->best[o->side ^ 1];
+        if (best == DTX_NONE) {
+            cancel_active(e, b, h, DTX_CANCEL_UNFILLED);
+            pool_free(e, h);
+            return 0;
+        }
+        lim = market_limit(b, o->side, best);
+    }
+    match(e, b, h, lim);
+    if (!o->leaves) {
+        pool_free(e, h);
+        return 0;
+    }
+    if (market || o->tif == DTX_TIF_IOC || o->tif == DTX_TIF_FOK) {
+        cancel_active(e, b, h, DTX_CANCEL_UNFILLED);
+        pool_free(e, h);
+        return 0;
+    }
+    o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+    level_append(e, b, h);
+    index_insert(e, h);
+    emit_added(e, b, h, 0);
+    return 1;
+}
+
+/* A pending stop h, just taken out of its heap at stop level stop_level, fires. */
+static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
+{
+    dtx_order *o = &e->orders[h];
+    index_remove(e, h);
+    order_set_state(o, OS_ACTIVE);
+    dtx_event *ev = ev_new(e, DTX_EV_TRIGGERED);
+    ev_order(ev, e, b, h);
+    ev->stop_px = level_price(b, stop_level);
+    if (o->ord_type == DTX_ORD_STOP_LIMIT && o->tif == DTX_TIF_FOK &&
+        !fok_fillable(e, b, o->side, o->account, o->leaves, o->level)) {
+        cancel_active(e, b, h, DTX_CANCEL_UNFILLED);
+        pool_free(e, h);
+        return;
+    }
+    arrive(e, b, h);
+}
+
+/* Processes triggered stops one at a time, buy stops first (lowest StopPx),
+ * then sell stops (highest StopPx), re-reading the last price each time. */
+static void run_triggers(dtx_engine *e, dtx_book *b)
+{
+    dtx_stop_heap *buy = &b->stops[BID], *sell = &b->stops[ASK];
+    while (b->last_level != DTX_NONE) {
+        dtx_stop_heap *hp;
+        if (buy->n && buy->a[0].level <= b->last_level)
+            hp = buy;
+        else if (sell->n && sell->a[0].level >= b->last_level)
+            hp = sell;
+        else
+            return;
+        uint32_t h = hp->a[0].handle, level = hp->a[0].level;
+        stop_remove(e, hp, 0);
+        trigger(e, b, h, level);
+    }
+}
+
+/* ---- validation helpers ---------------------------------------------------------- */
+
+/* Price in ticks; *on_tick tells whether it was a whole number of ticks. */
+static inline int64_t price_ticks(const dtx_book *b, int64_t price, int *on_tick)
+{
+    int64_t q = price / b->tick;
+    *on_tick = q * b->tick == price;
+    return q;
+}
+
+/* Ticks -> ladder level; 0 when outside the instrument's range. */
+static inline int ticks_level(const dtx_book *b, int64_t ticks, uint32_t *level)
+{
+    int64_t l = ticks - b->min_ticks;
+    if (l < 0 || l >= (int64_t)b->n_levels)
+        return 0;
+    *level = (uint32_t)l;
+    return 1;
+}
+
+static inline int qty_ok(const dtx_book *b, int64_t qty)
+{
+    return qty >= b->min_qty && qty <= b->max_qty && (b->lot == 1 || qty % b->lot == 0);
+}
+
+static uint16_t check_new_fields(const dtx_command *c)
+{
+    if (c->side != DTX_SIDE_BUY && c->side != DTX_SIDE_SELL)
+        return DTX_REJ_INVALID_FIELD;
+    if (c->ord_type < DTX_ORD_MARKET || c->ord_type > DTX_ORD_STOP_LIMIT)
+        return DTX_REJ_INVALID_FIELD;
+    switch (c->tif) {
+    case DTX_TIF_DAY: case DTX_TIF_GTC: case DTX_TIF_IOC: case DTX_TIF_FOK: case DTX_TIF_GTD: break;
+    default: return DTX_REJ_INVALID_FIELD;
+    }
+    if ((c->exec_inst & ~DTX_EXEC_VALID_MASK) || c->stp > DTX_STP_DECREMENT_AND_CANCEL)
+        return DTX_REJ_INVALID_FIELD;
+    int has_px = c->price != DTX_PRICE_NULL, has_stop = c->stop_px != DTX_PRICE_NULL;
+    int wants_px = c->ord_type == DTX_ORD_LIMIT || c->ord_type == DTX_ORD_STOP_LIMIT;
+    int wants_stop = c->ord_type == DTX_ORD_STOP || c->ord_type == DTX_ORD_STOP_LIMIT;
+    if (has_px != wants_px || has_stop != wants_stop)
+        return DTX_REJ_INVALID_FIELD;
+    if ((has_px && c->price <= 0) || (has_stop && c->stop_px <= 0))
+        return DTX_REJ_INVALID_FIELD;
+    if (c->tif == DTX_TIF_GTD ? (c->expire_time == 0 || c->expire_time <= c->ts) : c->expire_time != 0)
+        return DTX_REJ_INVALID_FIELD;
+    int ioc_fok = c->tif == DTX_TIF_IOC || c->tif == DTX_TIF_FOK;
+    if (c->ord_type == DTX_ORD_MARKET && !ioc_fok)
+        return DTX_REJ_INVALID_FIELD;
+    if (c->ord_type == DTX_ORD_STOP && ioc_fok)
+        return DTX_REJ_INVALID_FIELD;
+    if ((c->exec_inst & DTX_EXEC_POST_ONLY) && (c->ord_type != DTX_ORD_LIMIT || ioc_fok))
+        return DTX_REJ_INVALID_FIELD;
+    if (c->display_qty != 0 &&
+        (c->ord_type == DTX_ORD_MARKET || c->ord_type == DTX_ORD_STOP || ioc_fok || c->display_qty < 0 ||
+         c->display_qty > c->qty))
+        return DTX_REJ_INVALID_FIELD;
+    return DTX_REJ_NONE;
+}
+
+static uint64_t day_end(const dtx_engine *e, uint64_t ts)
+{
+    if (ts < e->day_offset_ns)
+        return e->day_offset_ns;
+    return ((ts - e->day_offset_ns) / DAY_NS + 1) * DAY_NS + e->day_offset_ns;
+}
+
+static inline int is_timed(uint8_t tif) { return tif == DTX_TIF_DAY || tif == DTX_TIF_GTD; }
+
+/* ---- NewOrderSingle ----------------------------------------------------------------- */
+
+static void cmd_new(dtx_engine *e, const dtx_command *c)
+{
+    uint16_t rej = check_new_fields(c);
+    dtx_book *b = NULL;
+    uint32_t level = 0, stop_level = 0;
+    int side = c->side - 1;
+    if (rej)
+        goto reject;
+    b = find_book(e, c->security_id);
+    if (!b) {
+        rej = DTX_REJ_UNKNOWN_INSTRUMENT;
+        goto reject;
+    }
+    if (unlikely(b->status != DTX_TRADING_OPEN)) {
+        rej = DTX_REJ_INSTRUMENT_HALTED;
+        goto reject;
+    }
+    if (!qty_ok(b, c->qty) || (c->display_qty && b->lot != 1 && c->display_qty % b->lot)) {
+        rej = DTX_REJ_QTY_OUT_OF_RANGE;
+        goto reject;
+    }
+    int on_tick = 1, stop_on_tick = 1;
+    int64_t pticks = 0, sticks = 0;
+    if (c->price != DTX_PRICE_NULL)
+        pticks = price_ticks(b, c->price, &on_tick);
+    if (c->stop_px != DTX_PRICE_NULL)
+        sticks = price_ticks(b, c->stop_px, &stop_on_tick);
+    if (!on_tick || !stop_on_tick) {
+        rej = DTX_REJ_PRICE_NOT_ON_TICK;
+        goto reject;
+    }
+    if (index_find(e, c->account, c->clordid)) {
+        rej = DTX_REJ_DUPLICATE_CLORDID;
+        goto reject;
+    }
+    if ((c->price != DTX_PRICE_NULL && !ticks_level(b, pticks, &level)) ||
+        (c->stop_px != DTX_PRICE_NULL && !ticks_level(b, sticks, &stop_level))) {
+        rej = DTX_REJ_PRICE_OUTSIDE_BAND;
+        goto reject;
+    }
+    int stop = c->ord_type == DTX_ORD_STOP || c->ord_type == DTX_ORD_STOP_LIMIT;
+    if (!e->n_free || (stop && b->stops[side].n == b->stops[side].cap) || (is_timed(c->tif) && !expiry_reserve(e))) {
+        rej = DTX_REJ_TOO_MANY_OPEN_ORDERS;
+        goto reject;
+    }
+    if (e->gate) {
+        dtx_gate_request gr = {.cmd = c, .side = c->side, .ord_type = c->ord_type, .price = c->price,
+                               .order_qty = c->qty, .leaves_qty = c->qty, .old_price = DTX_PRICE_NULL};
+        rej = e->gate(e->gate_ctx, &gr);
+        if (rej)
+            goto reject;
+    }
+    if (!stop) {
+        uint32_t best = b->best[side ^ 1];
+        uint32_t lim = level;
+        if (c->ord_type == DTX_ORD_MARKET) {
+            if (best == DTX_NONE) {
+                rej = c->tif == DTX_TIF_FOK ? DTX_REJ_FOK_NOT_FILLABLE : DTX_REJ_NO_LIQUIDITY;
+                goto reject;
+            }
+            lim = market_limit(b, side, best);
+        } else if ((c->exec_inst & DTX_EXEC_POST_ONLY) && best != DTX_NONE && reaches(side, best, level)) {
+            rej = DTX_REJ_POST_ONLY_WOULD_TRADE;
+            goto reject;
+        }
+        if (c->tif == DTX_TIF_FOK && !fok_fillable(e, b, side, c->account, (uint32_t)c->qty, lim)) {
+            rej = DTX_REJ_FOK_NOT_FILLABLE;
+            goto reject;
+        }
+    }
+
+    /* accepted */
+    uint32_t h = pool_alloc(e);
+    dtx_order *o = &e->orders[h];
+    o->clordid = c->clordid;
+    o->account = c->account;
+    o->level = level;
+    o->qty = (uint32_t)c->qty;
+    o->leaves = (uint32_t)c->qty;
+    o->peak = (uint32_t)c->display_qty;
+    o->book = (uint16_t)(b - e->books);
+    o->session = c->session;
+    o->side = (uint8_t)side;
+    o->ord_type = c->ord_type;
+    o->tif = c->tif;
+    o->flags = (uint8_t)((o->flags & OF_STATE_MASK) | (c->exec_inst & (OF_POST_ONLY | OF_REDUCE_ONLY)) |
+                         (unsigned)c->stp << OF_STP_SHIFT);
+    uint64_t accept = e->next_accept++;
+
+    dtx_event *ev = ev_new(e, DTX_EV_NEW);
+    ev_order(ev, e, b, h);
+    ev->stop_px = c->stop_px;
+    ev->exec_inst = c->exec_inst;
+    ev->stp = c->stp;
+
+    uint64_t expire = c->tif == DTX_TIF_GTD ? c->expire_time : c->tif == DTX_TIF_DAY ? day_end(e, c->ts) : 0;
+    if (stop) {
+        order_set_state(o, OS_STOP);
+        stop_push(e, &b->stops[side], h, stop_level, accept);
+        index_insert(e, h);
+        if (expire)
+            expiry_push(e, expire, h, accept);
+    } else if (arrive(e, b, h) && expire) {
+        expiry_push(e, expire, h, accept);
+    }
+    run_triggers(e, b);
+    return;
+
+reject:
+    emit_reject(e, c, rej);
+}
+
+/* ---- cancel and replace ---------------------------------------------------------------- */
+
+/* The working order a cancel or replace names, or DTX_NIL. */
+static uint32_t find_named(dtx_engine *e, const dtx_command *c)
+{
+    uint32_t h;
+    if (c->order_id) {
+        h = (uint32_t)c->order_id;
+        if (h == 0 || h > e->max_orders || e->orders[h].gen != (uint32_t)(c->order_id >> 32))
+            return DTX_NIL;
+    } else {
+        h = index_find(e, c->account, c->orig_clordid);
+        if (!h)
+            return DTX_NIL;
+    }
+    const dtx_order *o = &e->orders[h];
+    unsigned st = order_state(o);
+    if ((st != OS_RESTING && st != OS_STOP) || o->account != c->account)
+        return DTX_NIL;
+    if (c->security_id && e->books[o->book].security_id != c->security_id)
+        return DTX_NIL;
+    if (c->side && o->side + 1 != c->side)
+        return DTX_NIL;
+    return h;
+}
+
+static void cmd_cancel(dtx_engine *e, const dtx_command *c)
+{
+    if (c->side > DTX_SIDE_SELL) {
+        emit_cancel_reject(e, c, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_CANCEL);
+        return;
+    }
+    uint32_t h = find_named(e, c);
+    if (!h) {
+        emit_cancel_reject(e, c, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_CANCEL);
+        return;
+    }
+    cancel_working(e, &e->books[e->orders[h].book], h, DTX_CANCEL_CLIENT_REQUEST, &c->clordid);
+}
+
+static void cmd_replace(dtx_engine *e, const dtx_command *c)
+{
+    uint16_t rej = DTX_REJ_NONE;
+    if (c->side > DTX_SIDE_SELL || c->qty < 0 || c->display_qty < 0 || c->display_qty > c->qty ||
+        (c->price != DTX_PRICE_NULL && c->price <= 0)) {
+        emit_cancel_reject(e, c, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_REPLACE);
+        return;
+    }
+    uint32_t h = find_named(e, c);
+    if (!h) {
+        emit_cancel_reject(e, c, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_REPLACE);
+        return;
+    }
+    dtx_order *o = &e->orders[h];
+    dtx_book *b = &e->books[o->book];
+    unsigned st = order_state(o);
+    if (o->ord_type == DTX_ORD_STOP && (c->price != DTX_PRICE_NULL || c->display_qty != 0)) {
+        rej = DTX_REJ_INVALID_FIELD;
+        goto reject;
+    }
+    if (b->status != DTX_TRADING_OPEN) {
+        rej = DTX_REJ_INSTRUMENT_HALTED;
+        goto reject;
+    }
+    uint32_t cum = o->qty - o->leaves;
+    if (c->qty <= (int64_t)cum) {
+        cancel_working(e, b, h, DTX_CANCEL_CLIENT_REQUEST, &c->clordid);
+        return;
+    }
+    if (!qty_ok(b, c->qty) || (c->display_qty && b->lot != 1 && c->display_qty % b->lot)) {
+        rej = DTX_REJ_QTY_OUT_OF_RANGE;
+        goto reject;
+    }
+    uint32_t level = o->level;
+    int64_t pticks = 0;
+    if (c->price != DTX_PRICE_NULL) {
+        int on_tick;
+        pticks = price_ticks(b, c->price, &on_tick);
+        if (!on_tick) {
+            rej = DTX_REJ_PRICE_NOT_ON_TICK;
+            goto reject;
+        }
+    }
+    if (index_find(e, c->account, c->clordid)) {
+        rej = DTX_REJ_DUPLICATE_CLORDID;
+        goto reject;
+    }
+    if (c->price != DTX_PRICE_NULL && !ticks_level(b, pticks, &level)) {
+        rej = DTX_REJ_PRICE_OUTSIDE_BAND;
+        goto reject;
+    }
+    if (e->gate) {
+        dtx_gate_request gr = {.cmd = c, .side = (uint8_t)(o->side + 1), .ord_type = o->ord_type,
+                               .price = o->ord_type == DTX_ORD_STOP ? DTX_PRICE_NULL : level_price(b, level),
+                               .order_qty = c->qty, .leaves_qty = c->qty - cum, .old_leaves = o->leaves,
+                               .old_price = order_price(b, o)};
+        rej = e->gate(e->gate_ctx, &gr);
+        if (rej)
+            goto reject;
+    }
+    if (st == OS_RESTING && (o->flags & OF_POST_ONLY) && level != o->level) {
+        uint32_t best = b->best[o->side ^ 1];
+        if (best != DTX_NONE && reaches(o->side, best, level)) {
+            rej = DTX_REJ_POST_ONLY_WOULD_TRADE;
+            goto reject;
+        }
+    }
+
+    /* accepted */
+    int kept = level == o->level && c->qty <= (int64_t)o->qty && (uint32_t)c->display_qty == o->peak;
+    uint64_t old_clordid = o->clordid;
+    uint32_t leaves = (uint32_t)c->qty - cum;
+    index_remove(e, h);
+    o->clordid = c->clordid;
+    if (kept && st == OS_RESTING) {
+        uint32_t cut = o->leaves - leaves, hidden = o->leaves - o->shown;
+        o->shown -= cut > hidden ? cut - hidden : 0;
+    } else if (st == OS_RESTING) {
+        level_unlink(e, b, h);
+    }
+    o->qty = (uint32_t)c->qty;
+    o->leaves = leaves;
+    o->peak = (uint32_t)c->display_qty;
+    o->level = level;
+
+    dtx_event *ev = ev_new(e, DTX_EV_REPLACED);
+    ev_order(ev, e, b, h);
+    ev->orig_clordid = old_clordid;
+    ev->flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
+
+    if (kept || st == OS_STOP) {
+        index_insert(e, h);
+        return;
+    }
+    arrive(e, b, h);
+    run_triggers(e, b);
+    return;
+
+reject:
+    emit_cancel_reject(e, c, rej, DTX_CXL_REJ_REPLACE);
+}
+
+/* ---- mass cancel, cancel on disconnect, close ------------------------------------------- */
+
+typedef struct cancel_filter {
+    int any_account;
+    uint32_t account;
+    int any_session;
+    uint16_t session;
+    uint8_t side; /* 0 both, else dtx_side */
+    uint8_t reason;
+} cancel_filter;
+
+static inline int filter_match(const cancel_filter *f, const dtx_order *o)
+{
+    return (f->any_account || o->account == f->account) && (f->any_session || o->session == f->session);
+}
+
+/* Cancels the working orders of book b that pass f, in the documented order:
+ * bids best first, asks best first, then buy and sell stops in trigger order. */
+static uint64_t cancel_where(dtx_engine *e, dtx_book *b, const cancel_filter *f)
+{
+    uint64_t n = 0;
+    for (int s = 0; s < 2; s++) {
+        if (f->side && f->side != s + 1)
+            continue;
+        for (uint32_t level = b->best[s]; level != DTX_NONE;) {
+            uint32_t next = next_level(b, s, level);
+            for (uint32_t h = b->levels[level].head; h;) {
+                uint32_t hn = e->orders[h].next;
+                if (filter_match(f, &e->orders[h])) {
+                    cancel_working(e, b, h, f->reason, NULL);
+                    n++;
+                }
+                h = hn;
+            }
+            level = next;
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        if (f->side && f->side != s + 1)
+            continue;
+        dtx_stop_heap *hp = &b->stops[s];
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < hp->n; i++)
+            if (filter_match(f, &e->orders[hp->a[i].handle]))
+                e->scratch[k++] = hp->a[i];
+        for (uint32_t i = k / 2; i-- > 0;)
+            stop_sift_down(NULL, hp, e->scratch, k, i);
+        while (k) {
+            uint32_t h = e->scratch[0].handle;
+            e->scratch[0] = e->scratch[--k];
+            if (k)
+                stop_sift_down(NULL, hp, e->scratch, k, 0);
+            cancel_working(e, b, h, f->reason, NULL);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void cmd_mass_cancel(dtx_engine *e, const dtx_command *c)
+{
+    if (c->side > DTX_SIDE_SELL) {
+        emit_business_reject(e, c, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    dtx_book *only = NULL;
+    if (c->security_id && !(only = find_book(e, c->security_id))) {
+        emit_business_reject(e, c, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    cancel_filter f = {.account = c->account, .any_session = 1, .side = c->side, .reason = DTX_CANCEL_MASS_CANCEL};
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < e->n_books; i++)
+        if (!only || only == &e->books[i])
+            n += cancel_where(e, &e->books[i], &f);
+    dtx_event *ev = ev_new(e, DTX_EV_MASS_CANCEL_REPORT);
+    ev_request(ev, c);
+    ev->total_affected = n;
+}
+
+static void cmd_cancel_on_disconnect(dtx_engine *e, const dtx_command *c)
+{
+    cancel_filter f = {.account = c->account, .session = c->session, .reason = DTX_CANCEL_ON_DISCONNECT};
+    for (uint32_t i = 0; i < e->n_books; i++)
+        cancel_where(e, &e->books[i], &f);
+}
+
+static void cmd_status(dtx_engine *e, const dtx_command *c)
+{
+    dtx_book *b = find_book(e, c->security_id);
+    if (!b) {
+        emit_business_reject(e, c, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    if (c->status < DTX_TRADING_OPEN || c->status > DTX_TRADING_CLOSED) {
+        emit_business_reject(e, c, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    b->status = c->status;
+    dtx_event *ev = ev_new(e, DTX_EV_STATUS);
+    ev->session = c->session;
+    ev->account = c->account;
+    ev->security_id = b->security_id;
+    ev->status = c->status;
+    if (c->status == DTX_TRADING_CLOSED) {
+        cancel_filter f = {.any_account = 1, .any_session = 1, .reason = DTX_CANCEL_INSTRUMENT_HALTED};
+        cancel_where(e, b, &f);
+    }
+}
+
+static void cmd_time(dtx_engine *e, const dtx_command *c)
+{
+    while (e->n_expiry && e->expiry[0].expire <= c->ts) {
+        dtx_expiry_entry x = e->expiry[0];
+        expiry_pop(e);
+        if (!expiry_is_live(e, &x))
+            continue;
+        cancel_working(e, &e->books[e->orders[x.handle].book], x.handle, DTX_CANCEL_EXPIRED, NULL);
+    }
+}
+
+/* ---- entry point ------------------------------------------------------------------------ */
+
+dtx_status dtx_engine_submit(dtx_engine *e, const dtx_command *c)
+{
+    e->cmd = c;
+    e->stats.commands++;
+    switch (c->type) {
+    case DTX_CMD_NEW_ORDER: cmd_new(e, c); break;
+    case DTX_CMD_CANCEL: cmd_cancel(e, c); break;
+    case DTX_CMD_REPLACE: cmd_replace(e, c); break;
+    case DTX_CMD_MASS_CANCEL: cmd_mass_cancel(e, c); break;
+    case DTX_CMD_TIME: cmd_time(e, c); break;
+    case DTX_CMD_INSTRUMENT_STATUS: cmd_status(e, c); break;
+    case DTX_CMD_CANCEL_ON_DISCONNECT: cmd_cancel_on_disconnect(e, c); break;
+    default: emit_business_reject(e, c, DTX_REJ_INVALID_FIELD); break;
+    }
+    flush(e);
+    e->cmd = NULL;
+    return DTX_OK;
+}
