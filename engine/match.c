@@ -394,6 +394,8 @@ static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
     order_set_state(o, OS_ACTIVE);
     dtx_event *ev = ev_new(e, DTX_EV_TRIGGERED);
     ev_order(ev, e, b, h);
+    /* TRIGGERED says what the order now behaves as; reports keep Stop/StopLimit */
+    ev->ord_type = o->ord_type == DTX_ORD_STOP ? DTX_ORD_MARKET : DTX_ORD_LIMIT;
     ev->stop_px = level_price(b, stop_level);
     if (o->ord_type == DTX_ORD_STOP_LIMIT && o->tif == DTX_TIF_FOK &&
         !fok_fillable(e, b, o->side, o->account, o->leaves, o->level)) {
