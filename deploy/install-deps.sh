@@ -8,7 +8,8 @@
 set -eu
 
 PACKAGES="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-libcriterion-dev liburing-dev libjemalloc-dev libsecp256k1-dev valgrind"
+libcriterion-dev liburing-dev libjemalloc-dev libsecp256k1-dev valgrind
+libinih-dev"
 
 missing=""
 for p in $PACKAGES; do
