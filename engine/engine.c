@@ -62,9 +62,9 @@ static dtx_status validate_instrument(const dtx_instrument_config *ic, uint32_t 
                              i, (long long)ic->max_qty, (long long)ic->min_qty, (long long)DTX_MAX_ORDER_QTY);
     if (ic->type < DTX_INSTR_PERPETUAL || ic->type > DTX_INSTR_OPTION)
         return dtx_error_set(DTX_EINVAL, "instruments[%u].type: %u is not 1, 2 or 3", i, ic->type);
-    /* prices of every level times any quantity must stay far from overflow */
-    if (ic->max_price > INT64_MAX / 4)
-        return dtx_error_set(DTX_EINVAL, "instruments[%u].max_price: %lld is too large", i, (long long)ic->max_price);
+    /* Any positive max_price is valid (engine.h sets no bound beyond the
+     * level count): the books work in levels, and a level's price,
+     * min_price + level * tick_size, never exceeds max_price. */
     return DTX_OK;
 }
 
@@ -132,7 +132,7 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->next_accept = 1;
 
     e->orders = reserve(((size_t)cfg->max_orders + 1) * sizeof(dtx_order), &acc);
-    uint32_t nb = pow2_at_least(((uint64_t)cfg->max_orders + 1) / 2);
+    uint32_t nb = pow2_at_least((uint64_t)cfg->max_orders + 1);
     e->buckets = reserve((size_t)nb * sizeof(uint32_t), &acc);
     e->bucket_mask = nb - 1;
     e->stats.order_bytes = acc;

@@ -7,7 +7,7 @@
  *    OrderID = generation << 32 | handle, so cancel by OrderID is O(1) and an
  *    OrderID is never reused while a slot's 32-bit generation has not wrapped.
  *  - the ClOrdID index: (account, ClOrdID) -> handle, chained through the
- *    orders themselves (hnext), buckets sized to half the pool.
+ *    orders themselves (hnext), one bucket per order slot (power of two).
  *  - per book a price ladder: one level (FIFO head/tail) per tick of the
  *    instrument's range, shared by both sides (a book is never crossed, so a
  *    price holds bids or asks, never both), and a 64-ary bitset per side that
@@ -295,6 +295,19 @@ static inline void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
 }
 
 /* ---- orders.c: pool, ClOrdID index, heaps --------------------------------- */
+
+/* Bucket of (account, ClOrdID) in the ClOrdID index (also used to prefetch). */
+static inline uint32_t index_bucket(const dtx_engine *e, uint32_t account, uint64_t clordid)
+{
+    uint64_t x = clordid ^ ((uint64_t)account << 32) ^ account;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return (uint32_t)x & e->bucket_mask;
+}
+
 
 uint32_t pool_alloc(dtx_engine *e);
 void pool_free(dtx_engine *e, uint32_t h);

@@ -45,17 +45,6 @@ void pool_free(dtx_engine *e, uint32_t h)
 
 /* ---- ClOrdID index --------------------------------------------------------- */
 
-static inline uint32_t index_bucket(const dtx_engine *e, uint32_t account, uint64_t clordid)
-{
-    uint64_t x = clordid ^ ((uint64_t)account << 32) ^ account;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return (uint32_t)x & e->bucket_mask;
-}
-
 uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
 {
     uint32_t h = e->buckets[index_bucket(e, account, clordid)];

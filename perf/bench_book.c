@@ -1014,6 +1014,11 @@ static void pass_per_op(const setup *su, const stream *st, per_op_result *out)
     dtx_engine_destroy(e);
 }
 
+/* Commands per dtx_engine_submit_burst() call in the batch-timed passes, as
+ * the core thread takes them from its ring; 0 = one dtx_engine_submit() per
+ * command (--burst). */
+static size_t g_burst = 64;
+
 /* The batch-timed loop, a function of its own so that a profiler can collect
  * exactly the timed submits: valgrind --tool=callgrind
  * --toggle-collect=bench_timed_batch. One TSC read per BENCH_BATCH commands;
@@ -1025,8 +1030,19 @@ __attribute__((noinline)) static uint64_t bench_timed_batch(dtx_engine *e, const
     uint64_t start = tsc_begin(), prev = start;
     while (c != end) {
         const dtx_command *stop = (uint64_t)(end - c) > BENCH_BATCH ? c + BENCH_BATCH : end;
-        for (; c != stop; c++)
-            dtx_engine_submit(e, c);
+        if (g_burst) {
+            /* as the core thread does: bursts taken from its ring */
+            for (; c != stop; c += g_burst) {
+                size_t n = (size_t)(stop - c) < g_burst ? (size_t)(stop - c) : g_burst;
+                dtx_engine_submit_burst(e, c, n);
+                if (n < g_burst)
+                    break;
+            }
+            c = stop;
+        } else {
+            for (; c != stop; c++)
+                dtx_engine_submit(e, c);
+        }
         uint64_t now = __rdtsc();
         *batch_cycles++ = now - prev;
         prev = now;
@@ -1382,6 +1398,9 @@ static void usage(FILE *f)
             "  --runs R                  batch-timed passes, median reported (default hot %u, large %u)\n"
             "  --seed S                  generator seed (default 1)\n"
             "  --cpu C                   core to pin to (default 1)\n"
+            "  --burst N                 batch-timed passes submit bursts of N commands\n"
+            "                            with dtx_engine_submit_burst (default 64; 0 = one\n"
+            "                            dtx_engine_submit per command)\n"
             "  --record                  append the result to perf/RESULTS.md\n"
             "  --results FILE            results file for --record\n",
             profiles[0].default_ops, profiles[1].default_ops, profiles[0].default_warmup,
@@ -1406,11 +1425,15 @@ int main(int argc, char **argv)
         {"warmup", required_argument, NULL, 'w'},  {"runs", required_argument, NULL, 'r'},
         {"seed", required_argument, NULL, 's'},    {"cpu", required_argument, NULL, 'c'},
         {"record", no_argument, NULL, 'R'},        {"results", required_argument, NULL, 'o'},
+        {"burst", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
+        case 'b':
+            g_burst = (size_t)strtoull(optarg, NULL, 10);
+            break;
         case 'p':
             if (strcmp(optarg, "hot") == 0)
                 o.profile_mask = 1;

@@ -1,0 +1,132 @@
+/*
+ * prefetch.c - bursts of commands with the memory they will touch prefetched.
+ *
+ * Once the books outgrow the caches (a million resting orders), a command
+ * spends most of its time waiting for DRAM: the order it names, the order's
+ * neighbours in its level FIFO, the ClOrdID index buckets of the old and new
+ * ClOrdID, the level at a new price and that level's tail order. The core
+ * thread takes commands from its ring in bursts, so it knows the next ones
+ * before it processes the current one: dtx_engine_submit_burst() walks the
+ * burst in two prefetch stages ahead of the command being processed,
+ *
+ *   stage 1, PF_FAR commands ahead:  what the command itself names (the order
+ *            slot of its OrderID, the index bucket of its ClOrdID, the level
+ *            of its price);
+ *   stage 2, PF_NEAR commands ahead: what that order points to, read from the
+ *            slot stage 1 brought in (its level neighbours, the bucket of its
+ *            current ClOrdID, the tail order of the target level).
+ *
+ * Prefetches are hints only: they read engine state that may change before
+ * the command runs, change nothing, and are bounds-checked so that any command
+ * (malformed ones included) is safe to prefetch. Events and their order are
+ * exactly those of dtx_engine_submit() called on each command in turn.
+ */
+#include "engine/internal.h"
+
+#define PF_FAR 12
+#define PF_NEAR 6
+
+static inline void pf_w(const void *p) { __builtin_prefetch(p, 1, 3); }
+
+/* The slot named by a command's OrderID, or DTX_NIL. */
+static inline uint32_t named_slot(const dtx_engine *e, const dtx_command *c)
+{
+    uint32_t h = (uint32_t)c->order_id;
+    return h && h <= e->max_orders ? h : DTX_NIL;
+}
+
+/* Ladder index of a PRICE9 price in book b, or DTX_NONE (off range or tick). */
+static inline uint32_t price_level(const dtx_book *b, int64_t price)
+{
+    if (price == DTX_PRICE_NULL || price < b->min_price)
+        return DTX_NONE;
+    uint64_t l = (uint64_t)(price - b->min_price) / (uint64_t)b->tick;
+    return l < b->n_levels ? (uint32_t)l : DTX_NONE;
+}
+
+static inline const dtx_book *book_of(const dtx_engine *e, uint32_t security_id)
+{
+    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
+    for (unsigned i = 0; i <= e->sid_mask; i++) {
+        uint16_t v = e->sid_table[slot];
+        if (!v)
+            return NULL;
+        if (e->books[v - 1].security_id == security_id)
+            return &e->books[v - 1];
+        slot = (slot + 1) & e->sid_mask;
+    }
+    return NULL;
+}
+
+void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
+{
+    switch (c->type) {
+    case DTX_CMD_NEW_ORDER: {
+        pf_w(&e->buckets[index_bucket(e, c->account, c->clordid)]);
+        const dtx_book *b = book_of(e, c->security_id);
+        if (b) {
+            uint32_t l = price_level(b, c->price);
+            if (l != DTX_NONE)
+                pf_w(&b->levels[l]);
+        }
+        break;
+    }
+    case DTX_CMD_REPLACE:
+        pf_w(&e->buckets[index_bucket(e, c->account, c->clordid)]);
+        /* fall through */
+    case DTX_CMD_CANCEL: {
+        uint32_t h = named_slot(e, c);
+        if (h)
+            pf_w(&e->orders[h]);
+        else
+            pf_w(&e->buckets[index_bucket(e, c->account, c->orig_clordid)]);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Stage 2: the memory the named order leads to. Reads the slot stage 1
+ * prefetched; every index read is bounds-checked. */
+static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
+{
+    if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
+        return;
+    uint32_t h = named_slot(e, c);
+    if (!h)
+        return;
+    const dtx_order *o = &e->orders[h];
+    if (o->gen != (uint32_t)(c->order_id >> 32) || o->book >= e->n_books)
+        return;
+    if (o->prev && o->prev <= e->max_orders)
+        pf_w(&e->orders[o->prev]);
+    if (o->next && o->next <= e->max_orders)
+        pf_w(&e->orders[o->next]);
+    pf_w(&e->buckets[index_bucket(e, o->account, o->clordid)]);
+    const dtx_book *b = &e->books[o->book];
+    if (o->level < b->n_levels)
+        pf_w(&b->levels[o->level]);
+    if (c->type == DTX_CMD_REPLACE) {
+        uint32_t l = price_level(b, c->price);
+        if (l != DTX_NONE) {
+            uint32_t t = b->levels[l].tail;
+            if (t && t <= e->max_orders)
+                pf_w(&e->orders[t]);
+        }
+    }
+}
+
+void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
+{
+    size_t far = n < PF_FAR ? n : PF_FAR;
+    for (size_t i = 0; i < far; i++)
+        dtx_engine_prefetch(e, &cmds[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + PF_FAR < n)
+            dtx_engine_prefetch(e, &cmds[i + PF_FAR]);
+        if (i + PF_NEAR < n)
+            prefetch_deps(e, &cmds[i + PF_NEAR]);
+        dtx_engine_submit(e, &cmds[i]);
+    }
+}
