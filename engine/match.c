@@ -542,7 +542,8 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
         goto reject;
     }
     if (e->gate) {
-        dtx_gate_request gr = {.cmd = c, .side = c->side, .ord_type = c->ord_type, .price = c->price,
+        dtx_gate_request gr = {.cmd = c, .side = c->side, .ord_type = c->ord_type, .exec_inst = c->exec_inst,
+                               .security_id = b->security_id, .price = c->price,
                                .order_qty = c->qty, .leaves_qty = c->qty, .old_price = DTX_PRICE_NULL};
         rej = e->gate(e->gate_ctx, &gr);
         if (rej)
@@ -701,6 +702,8 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     }
     if (e->gate) {
         dtx_gate_request gr = {.cmd = c, .side = (uint8_t)(o->side + 1), .ord_type = o->ord_type,
+                               .exec_inst = (uint8_t)(o->flags & (OF_POST_ONLY | OF_REDUCE_ONLY)),
+                               .security_id = b->security_id,
                                .price = o->ord_type == DTX_ORD_STOP ? DTX_PRICE_NULL : level_price(b, level),
                                .order_qty = c->qty, .leaves_qty = c->qty - cum, .old_leaves = o->leaves,
                                .old_price = order_price(b, o)};

@@ -1,0 +1,256 @@
+/*
+ * risk/internal.h - the memory layout of the risk module and the arithmetic
+ * shared by its files (account.c, margin.c, limits.c).
+ *
+ * Layout. Accounts are an array indexed by account number. Positions are one
+ * array of n_accounts x n_instruments records, account-major, so one account's
+ * positions are adjacent. Each account has a bitmask of the instruments it is
+ * active in (a position, an open order or a cached requirement), so refreshing
+ * an account visits only those. Working orders are tracked in an open-addressed
+ * table keyed by OrderID (linear probing, backward-shift deletion), sized to
+ * twice max_orders, so every event finds its order in O(1).
+ *
+ * Caching. Each position caches its initial requirement, maintenance
+ * requirement and unrealized PnL, computed at its instrument's version `ver`;
+ * each account caches the sums of its positions' cached values. Any change to
+ * an instrument's reference price or margin parameters bumps its version, and
+ * a stale position is recomputed when its account is next needed (gate, view,
+ * event). The sums always equal the sums of the cached parts (dtx_risk_check).
+ */
+#ifndef DTX_RISK_INTERNAL_H
+#define DTX_RISK_INTERNAL_H
+
+#include <stdint.h>
+
+#include "dtx/risk.h"
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+typedef __int128 i128;
+
+/* Money per (contracts x PRICE9 x multiplier PRICE9): 1e18 / 1e6. */
+#define RISK_X_PER_MONEY ((int64_t)1000000000000)
+
+typedef struct risk_inst {
+    uint32_t security_id;
+    uint32_t ver;        /* bumped when ref or margin parameters change */
+    int64_t mult;        /* PRICE9 */
+    int64_t ref;         /* reference price: mark, else last trade; 0 none */
+    int64_t mark;        /* DTX_PRICE_NULL when unset */
+    int64_t last;        /* last trade price; DTX_PRICE_NULL before any */
+    int64_t im_rate;     /* RATE9 */
+    int64_t mm_rate;
+    int64_t band_rate;
+    int64_t maker_fee;
+    int64_t taker_fee;
+    uint32_t max_leverage;
+    uint32_t pad;
+    uint64_t expiry;
+    int64_t max_order_qty; /* instrument defaults; 0 = config default */
+    int64_t max_position;
+} risk_inst;
+
+typedef struct risk_pos {
+    /* what the gate reads */
+    int64_t qty;        /* signed contracts */
+    int64_t cost;       /* signed money: entry cost of qty */
+    int64_t buy_qty;    /* open priced buy orders (contracts) */
+    int64_t sell_qty;
+    int64_t buy_mkt;    /* open buy orders without a price (market, stop) */
+    int64_t sell_mkt;
+    i128 buy_x;         /* sum of leaves x price (PRICE9) of priced buys */
+    i128 sell_x;
+    /* cached at version ver */
+    int64_t req;        /* initial requirement: position and orders */
+    int64_t mm;         /* maintenance requirement */
+    int64_t upnl;       /* unrealized PnL */
+    uint32_t ver;
+    uint32_t pad;
+    /* overrides (0 = default) */
+    int64_t max_order_qty;
+    int64_t max_position;
+    /* statistics */
+    int64_t realized;
+    int64_t fees;
+} risk_pos;
+
+typedef struct risk_account {
+    int64_t collateral;
+    int64_t req_sum;    /* sums of the cached parts of its positions */
+    int64_t mm_sum;
+    int64_t upnl_sum;
+    uint32_t open_orders;
+    uint8_t disabled;
+    uint8_t below_mm;
+    uint16_t pad;
+    /* overrides (0 = default) */
+    int64_t max_notional;
+    uint32_t max_open_orders;
+    uint32_t max_leverage;
+} risk_account;
+
+/* A working order as the events have shown it. */
+typedef struct risk_order {
+    uint64_t order_id; /* 0 = empty slot */
+    uint32_t account;
+    uint16_t inst;
+    uint8_t side;      /* dtx_side */
+    uint8_t priceless; /* Market or Stop: valued at the band edge */
+    int64_t price;     /* PRICE9 when priced */
+    int64_t leaves;
+} risk_order;
+
+struct dtx_risk {
+    uint32_t n_inst;
+    uint32_t n_accounts;
+    uint32_t mask_words;   /* uint64 words of instrument mask per account */
+    uint32_t order_mask;   /* order table size - 1 */
+    uint32_t max_orders;
+    uint32_t n_orders;
+    uint32_t sid_mask;     /* security id table size - 1 */
+    uint32_t pad;
+    risk_inst *inst;
+    risk_account *acct;
+    risk_pos *pos;         /* [account * n_inst + inst] */
+    uint64_t *active;      /* [account * mask_words + word] */
+    risk_order *orders;    /* open-addressed by order_id */
+    uint32_t *sid_keys;    /* security id table: key */
+    uint16_t *sid_vals;    /* instrument index */
+    dtx_risk_limits defaults;
+    int64_t fee_balance;
+    int64_t net_deposits;
+    uint64_t fills;
+    uint64_t skipped;
+};
+
+/* ---- lookups ---------------------------------------------------------------------- */
+
+static inline uint32_t risk_hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+static inline uint64_t risk_hash64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Instrument index of security_id, or -1. */
+static inline int risk_inst_index(const dtx_risk *r, uint32_t security_id)
+{
+    if (security_id == 0)
+        return -1;
+    for (uint32_t i = risk_hash32(security_id) & r->sid_mask;; i = (i + 1) & r->sid_mask) {
+        if (r->sid_keys[i] == security_id)
+            return r->sid_vals[i];
+        if (r->sid_keys[i] == 0)
+            return -1;
+    }
+}
+
+static inline risk_pos *risk_pos_at(const dtx_risk *r, uint32_t account, uint32_t inst)
+{
+    return &r->pos[(size_t)account * r->n_inst + inst];
+}
+
+static inline void risk_mark_active(dtx_risk *r, uint32_t account, uint32_t inst)
+{
+    r->active[(size_t)account * r->mask_words + (inst >> 6)] |= 1ull << (inst & 63);
+}
+
+/* ---- arithmetic ------------------------------------------------------------------- */
+
+/* floor(a / b) and ceil(a / b) for b > 0. */
+static inline i128 risk_floor_div(i128 a, i128 b)
+{
+    i128 q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+static inline i128 risk_ceil_div(i128 a, i128 b)
+{
+    i128 q = a / b;
+    return (a % b != 0 && a > 0) ? q + 1 : q;
+}
+
+/* Saturates to int64. */
+static inline int64_t risk_sat64(i128 v)
+{
+    if (v > INT64_MAX)
+        return INT64_MAX;
+    if (v < -INT64_MAX)
+        return -INT64_MAX;
+    return (int64_t)v;
+}
+
+/*
+ * Money of x (contracts x PRICE9) for an instrument of multiplier mult:
+ * x * mult / 1e12, rounded down (floor) or up (ceil). Split so that x up to
+ * 2^100 cannot overflow: (x / 1e12) * mult + (x % 1e12) * mult / 1e12.
+ */
+static inline i128 risk_money_floor(i128 x, int64_t mult)
+{
+    i128 q = risk_floor_div(x, RISK_X_PER_MONEY);
+    i128 rem = x - q * RISK_X_PER_MONEY; /* 0 <= rem < 1e12 */
+    return q * mult + rem * mult / RISK_X_PER_MONEY;
+}
+static inline i128 risk_money_ceil(i128 x, int64_t mult)
+{
+    return -risk_money_floor(-x, mult);
+}
+
+/* ceil(m * rate / 1e9) for m >= 0, rate >= 0. */
+static inline i128 risk_rate_ceil(i128 m, int64_t rate)
+{
+    return risk_ceil_div(m * rate, DTX_RISK_RATE_ONE);
+}
+
+/* ---- shared between the files ------------------------------------------------------ */
+
+/* Initial rate for (account, instrument): max(im, 1/leverage) of the caps. */
+int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in);
+
+/* Band edge distance in PRICE9 for priceless orders: ceil(ref * band). */
+static inline int64_t risk_band_amount(const risk_inst *in)
+{
+    return (int64_t)risk_ceil_div((i128)in->ref * in->band_rate, DTX_RISK_RATE_ONE);
+}
+
+/*
+ * Initial requirement of one instrument for a hypothetical state: position qty,
+ * open buys (priced qty bq with sum bx, priceless bm) and sells likewise.
+ * Returns the worse of "all bids fill" and "all asks fill".
+ */
+int64_t dtx_risk_requirement(const risk_inst *in, int64_t im_rate, int64_t qty, int64_t bq, i128 bx,
+                             int64_t bm, int64_t sq, i128 sx, int64_t sm);
+
+/* Recomputes the cached parts of one position and adjusts its account's sums. */
+void dtx_risk_pos_refresh(dtx_risk *r, uint32_t account, uint32_t inst);
+
+/* Recomputes every stale position of the account, then its flag. */
+void dtx_risk_account_refresh(dtx_risk *r, uint32_t account);
+
+/* Recomputes every active position of the account (leverage changed). */
+void dtx_risk_account_recompute(dtx_risk *r, uint32_t account);
+
+/* Bumps the version of an instrument (0 is never used: positions start at 0
+ * meaning "never computed"). */
+static inline void risk_inst_bump(risk_inst *in)
+{
+    if (++in->ver == 0)
+        in->ver = 1;
+}
+
+#endif /* DTX_RISK_INTERNAL_H */
