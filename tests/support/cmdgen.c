@@ -321,6 +321,20 @@ static int64_t gen_qty(cmdgen *g, uint32_t inst)
     return k * ic->lot_size;
 }
 
+/*
+ * A DisplayQty of `want` for an iceberg of qty, raised to at least qty / 64
+ * (on the lot) and capped at qty: every refill is a trade and two events
+ * more, so a display of a few lots on a total near 2^31 (T-TINY) would make
+ * one command emit hundreds of millions of events.
+ */
+static int64_t iceberg_display(const dtx_instrument_config *ic, int64_t qty, int64_t want)
+{
+    int64_t floor_qty = (qty / 64 + ic->lot_size - 1) / ic->lot_size * ic->lot_size;
+    if (want < floor_qty)
+        want = floor_qty;
+    return want > qty ? qty : want;
+}
+
 static uint64_t new_clordid(cmdgen *g) { return g->next_clordid++; }
 
 static gorder *ord(cmdgen *g, uint64_t ordinal) { return &g->orders[ordinal]; }
@@ -563,9 +577,7 @@ static void gen_new(cmdgen *g, cmdgen_cmd *out)
         c->exec_inst |= DTX_EXEC_REDUCE_ONLY;
     if ((c->ord_type == DTX_ORD_LIMIT || c->ord_type == DTX_ORD_STOP_LIMIT) && !ioc_fok &&
         pct(g, dense ? 30 : 20)) {
-        c->display_qty = ic->lot_size * range(g, 1, 3);
-        if (c->display_qty > c->qty)
-            c->display_qty = c->qty;
+        c->display_qty = iceberg_display(ic, c->qty, ic->lot_size * range(g, 1, 3));
     }
     if (pct(g, g->w.invalid_pct))
         corrupt_new(g, c, inst);
@@ -699,7 +711,7 @@ static void gen_replace(cmdgen *g, cmdgen_cmd *out)
         c->qty = o->cum > 0 && pct(g, 70) ? o->cum : range(g, 0, o->cum);
     } else if (r < 84) {
         if (!is_stop)
-            c->display_qty = pct(g, 30) ? 0 : lot * range(g, 1, 3);
+            c->display_qty = pct(g, 30) ? 0 : iceberg_display(ic, c->qty, lot * range(g, 1, 3));
     } else {
         /* invalid in one way */
         switch (below(g, 10)) {

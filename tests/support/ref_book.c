@@ -512,7 +512,6 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
         return 0;
     default: { /* DecrementAndCancel */
         int64_t d = min64(o->leaves, r->leaves);
-        int r_refill = 0;
         /* Resting order first; it loses displayed quantity first. */
         if (r->leaves == d) {
             uint8_t flags = DTX_EVF_ON_BOOK;
@@ -522,6 +521,7 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
             r = NULL;
         } else {
             uint8_t flags = DTX_EVF_SELF_TRADE | DTX_EVF_ON_BOOK;
+            int r_refill = 0;
             r->shown -= min64(r->shown, d);
             r->leaves -= d;
             r->order_qty -= d;
@@ -530,6 +530,11 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
             else
                 r_refill = 1;
             emit_replaced(b, r, r->clordid, flags);
+            /* "in which case it is replenished to the back of its level and
+             * ADDED (REFILL) follows" its REPLACED, before the incoming
+             * order's report (as tests/engine_stp.c reads it too). */
+            if (r_refill)
+                refill(b, r);
         }
         int alive = 1;
         if (o->leaves == d) {
@@ -541,8 +546,6 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
             o->order_qty -= d;
             emit_replaced(b, o, o->clordid, DTX_EVF_SELF_TRADE);
         }
-        if (r_refill)
-            refill(b, r);
         return alive;
     }
     }
@@ -713,7 +716,9 @@ static uint16_t check_new(const ref_book *b, const dtx_command *c, rb_inst **out
     if (c->display_qty != 0 &&
         (c->ord_type == DTX_ORD_MARKET || c->ord_type == DTX_ORD_STOP || ioc_fok))
         return DTX_REJ_INVALID_FIELD;
-    if (c->display_qty < 0 || c->display_qty > c->qty)
+    /* "DisplayQty < 0, or non-zero and > OrderQty" (a DisplayQty of 0 over a
+     * negative OrderQty is QtyOutOfRange, below) */
+    if (c->display_qty < 0 || (c->display_qty != 0 && c->display_qty > c->qty))
         return DTX_REJ_INVALID_FIELD;
 
     /* 2. UnknownInstrument, 3. InstrumentHalted */
