@@ -7,6 +7,7 @@
  * engine's own sources are never consulted here.
  */
 #include "support/engine_fixture.h"
+#include "support/evfmt.h"
 
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -314,89 +315,12 @@ dtx_command fx_cod(uint32_t acct, uint16_t session)
 
 /* ---- readable output ----------------------------------------------------------------- */
 
-static const char *fmt_px(int64_t v, char *buf, size_t size)
-{
-    if (v == DTX_PRICE_NULL)
-        snprintf(buf, size, "null");
-    else if (v % FX_TICK == 0)
-        snprintf(buf, size, "%" PRId64, v / FX_TICK);
-    else
-        snprintf(buf, size, "raw:%" PRId64, v);
-    return buf;
-}
+/* Prices print as decimal PRICE9 (the test instruments' tick is 1.00, so
+ * FX_PX(100) prints "100"); the printers are shared with the differential
+ * harness (support/evfmt.c). */
+static const char *fmt_px(int64_t v, char *buf, size_t size) { return evfmt_px(v, buf, size); }
 
-void fx_format_event(const dtx_event *ev, char *buf, size_t size)
-{
-    char p1[32], p2[32];
-    int k = snprintf(buf, size,
-                     "x=%-3" PRIu64 " %-13s a=%u/%u sec=%u oid=%" PRIu64 " cl=%" PRIu64 " %s",
-                     ev->exec_id, dtx_event_type_name(ev->type), (unsigned)ev->account,
-                     (unsigned)ev->session, (unsigned)ev->security_id, ev->order_id, ev->clordid,
-                     dtx_side_name(ev->side));
-    if (k < 0 || (size_t)k >= size)
-        return;
-    buf += k;
-    size -= (size_t)k;
-    switch (ev->type) {
-    case DTX_EV_NEW:
-        snprintf(buf, size, " %s %s px=%s stop=%s qty=%" PRId64 " leaves=%" PRId64 " inst=%u stp=%s",
-                 dtx_ord_type_name(ev->ord_type), dtx_tif_name(ev->tif),
-                 fmt_px(ev->price, p1, sizeof p1), fmt_px(ev->stop_px, p2, sizeof p2), ev->order_qty,
-                 ev->leaves_qty, (unsigned)ev->exec_inst, dtx_stp_name(ev->stp));
-        break;
-    case DTX_EV_FILL:
-        snprintf(buf, size,
-                 " px=%s last=%" PRId64 " leaves=%" PRId64 " cum=%" PRId64 " qty=%" PRId64
-                 " trade=%" PRIu64 " st=%u aggr=%u contra=%u/%u/%" PRIu64,
-                 fmt_px(ev->price, p1, sizeof p1), ev->last_qty, ev->leaves_qty, ev->cum_qty,
-                 ev->order_qty, ev->trade_id, (unsigned)ev->ord_status, (unsigned)ev->aggressor,
-                 (unsigned)ev->contra_account, (unsigned)ev->contra_session, ev->contra_order_id);
-        break;
-    case DTX_EV_CANCELED:
-        snprintf(buf, size,
-                 " %s orig=%" PRIu64 " px=%s qty=%" PRId64 " leaves=%" PRId64 " cum=%" PRId64
-                 " flags=0x%x",
-                 dtx_cancel_reason_name(ev->cancel_reason), ev->orig_clordid,
-                 fmt_px(ev->price, p1, sizeof p1), ev->order_qty, ev->leaves_qty, ev->cum_qty,
-                 (unsigned)ev->flags);
-        break;
-    case DTX_EV_REPLACED:
-        snprintf(buf, size,
-                 " orig=%" PRIu64 " px=%s qty=%" PRId64 " leaves=%" PRId64 " cum=%" PRId64
-                 " flags=0x%x",
-                 ev->orig_clordid, fmt_px(ev->price, p1, sizeof p1), ev->order_qty, ev->leaves_qty,
-                 ev->cum_qty, (unsigned)ev->flags);
-        break;
-    case DTX_EV_REJECT:
-        snprintf(buf, size, " %s %s px=%s qty=%" PRId64, dtx_reject_reason_name(ev->reject_reason),
-                 dtx_ord_type_name(ev->ord_type), fmt_px(ev->price, p1, sizeof p1), ev->order_qty);
-        break;
-    case DTX_EV_CANCEL_REJECT:
-        snprintf(buf, size, " %s orig=%" PRIu64 " to=%u", dtx_reject_reason_name(ev->reject_reason),
-                 ev->orig_clordid, (unsigned)ev->response_to);
-        break;
-    case DTX_EV_MASS_CANCEL_REPORT:
-        snprintf(buf, size, " affected=%" PRIu64, ev->total_affected);
-        break;
-    case DTX_EV_BUSINESS_REJECT:
-        snprintf(buf, size, " %s ref=%u", dtx_reject_reason_name(ev->reject_reason),
-                 (unsigned)ev->ref_cmd_type);
-        break;
-    case DTX_EV_ADDED:
-        snprintf(buf, size, " px=%s shown=%" PRId64 " leaves=%" PRId64 " flags=0x%x",
-                 fmt_px(ev->price, p1, sizeof p1), ev->last_qty, ev->leaves_qty, (unsigned)ev->flags);
-        break;
-    case DTX_EV_TRIGGERED:
-        snprintf(buf, size, " stop=%s as %s px=%s", fmt_px(ev->stop_px, p1, sizeof p1),
-                 dtx_ord_type_name(ev->ord_type), fmt_px(ev->price, p2, sizeof p2));
-        break;
-    case DTX_EV_STATUS:
-        snprintf(buf, size, " status=%u", (unsigned)ev->status);
-        break;
-    default:
-        break;
-    }
-}
+void fx_format_event(const dtx_event *ev, char *buf, size_t size) { evfmt_event(ev, buf, size); }
 
 static char dump_buf[1 << 16];
 
