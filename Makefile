@@ -5,7 +5,7 @@
 #   make test           Release + ctest, Asan + ctest, fuzz targets for a short while (CI)
 #   make fuzz-long      each fuzz target for 30 minutes
 #   make bench          Release build, then the book benchmark
-#   make difftest-long  the long differential test (50M commands), once it exists
+#   make difftest-long  the long differential test: engine vs reference book, 50M commands
 #   make clean          remove build/
 #
 # At most JOBS (2) compile jobs and ctest jobs: the build machines have 2 cores.
@@ -116,8 +116,8 @@ bench: release
 
 difftest-long: release
 	@if [ -x $(BUILD)/release/difftest-long ]; then \
-	    ./$(BUILD)/release/difftest-long --commands 50000000; \
-	else echo "difftest-long: $(BUILD)/release/difftest-long does not exist yet (apps/difftest_long.c); skipped"; fi
+	    ./$(BUILD)/release/difftest-long --commands 50000000 --minimize; \
+	else echo "difftest-long: $(BUILD)/release/difftest-long was not built (tests/tools/difftest_long.c, DTX_TESTS=ON)"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -12,8 +12,8 @@
  * On the first mismatch the report names the seed, the command index, the
  * command, both event lists in readable form and the first differing field;
  * then, when asked, the stream is shrunk to a short sequence that still
- * mismatches, and that sequence is printed too. Used by
- * tests/engine_differential.c and tools/difftest_long.c.
+ * mismatches, and that sequence is printed too (as dtx-replay text lines).
+ * Used by tests/engine_differential.c and tests/tools/difftest_long.c.
  */
 #ifndef DTX_TESTS_DIFFTEST_H
 #define DTX_TESTS_DIFFTEST_H
@@ -36,6 +36,11 @@ typedef struct difftest_opts {
     void (*progress)(void *ctx, uint64_t done);
     void *progress_ctx;
     uint64_t progress_every;
+    /* Test hook for the harness's own suite: when non-zero, the first event
+     * the engine emits at or after command number corrupt_at (1-based) has
+     * its clordid flipped before the comparison, so the run must report a
+     * mismatch there. 0 in every real run. */
+    uint64_t corrupt_at;
 } difftest_opts;
 
 /* Coverage of one or more runs, counted on the reference's events. */
