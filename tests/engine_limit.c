@@ -373,3 +373,37 @@ Test(engine_limit, stats_count_commands_events_trades_and_working_orders)
     cr_assert_eq(st.working_orders, 1);
     cr_assert_eq(st.max_orders, FX_DEFAULT_MAX_ORDERS);
 }
+
+Test(engine_limit, an_instrument_priced_near_int64_max_is_accepted_and_trades_at_its_top_level)
+{
+    /* engine.h bounds an instrument's range by its level count only; the
+     * engine once refused max_price above INT64_MAX / 4 (found by the
+     * differential test, tests/engine_differential.c). */
+    dtx_instrument_config huge = fx_test_instrument(FX_SEC);
+    huge.tick_size = 1000000000000000LL;   /* 1e15 */
+    huge.min_price = 9200000000000000000LL; /* 9.2e18 */
+    huge.max_price = 9210000000000000000LL; /* 9.21e18: 10001 levels */
+    fx_fini(&F);
+    fx_init(&F, &(fx_opts){.instruments = &huge, .n_instruments = 1});
+
+    const int64_t top = 9210000000000000000LL; /* FX_PX(9210000000) */
+    dtx_command s = fx_limit(B, 201, FX_SELL, 9210000000LL, 5);
+    cr_assert_eq(s.price, top);
+    uint64_t m = fx_rest(&F, s);
+    dtx_command t = fx_limit(A, 101, FX_BUY, 9210000000LL, 3);
+    fx_send(&F, t);
+    fx_expect_count(&F, 3);
+    uint64_t tid = fx_expect_new(&F, 0, &t);
+    fx_expect_trade(&F, 1, FX_BUY, 9210000000LL, 3, 1,
+                    (fx_party){.account = B, .order_id = m, .clordid = 201, .order_qty = 5,
+                               .leaves_qty = 2, .cum_qty = 3},
+                    (fx_party){.account = A, .order_id = tid, .clordid = 101, .order_qty = 3,
+                               .leaves_qty = 0, .cum_qty = 3});
+    cr_assert_eq(dtx_engine_last_price(F.e, FX_SEC), top);
+    int64_t bid, ask;
+    dtx_engine_best(F.e, FX_SEC, &bid, &ask);
+    cr_assert_eq(bid, DTX_PRICE_NULL);
+    cr_assert_eq(ask, top);
+    /* one tick above the range is outside it, not an overflow */
+    fx_rejected(&F, fx_limit(A, 102, FX_BUY, 9211000000LL, 1), DTX_REJ_PRICE_OUTSIDE_BAND);
+}
