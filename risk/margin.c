@@ -204,6 +204,8 @@ dtx_status dtx_risk_position(dtx_risk *r, uint32_t account, uint32_t security_id
     out->fees = p->fees;
     out->open_buy_qty = p->buy_qty + p->buy_mkt;
     out->open_sell_qty = p->sell_qty + p->sell_mkt;
+    out->open_buy_notional = risk_sat64(risk_money_floor(p->buy_x, in->mult));
+    out->open_sell_notional = risk_sat64(risk_money_floor(p->sell_x, in->mult));
     out->unrealized_pnl = p->upnl;
     out->initial_margin = p->req;
     out->maint_margin = p->mm;

@@ -255,8 +255,11 @@ typedef struct dtx_risk_position_view {
     int64_t avg_entry_price; /* PRICE9 (toward zero); 0 when flat */
     int64_t realized_pnl;    /* since creation, before fees */
     int64_t fees;            /* paid since creation (negative: net rebate) */
-    int64_t open_buy_qty;
+    int64_t open_buy_qty;      /* open orders, with a price or not */
     int64_t open_sell_qty;
+    int64_t open_buy_notional; /* money of the open orders with a price at
+                                  their prices (rounded down) */
+    int64_t open_sell_notional;
     int64_t unrealized_pnl;
     int64_t initial_margin; /* position and open orders of this instrument */
     int64_t maint_margin;
