@@ -384,12 +384,16 @@ uint64_t dtx_engine_digest(const dtx_engine *e)
             }
         }
     }
+    /* The expiry queue enters as the set of its live entries (a sum, which
+     * ignores order): its array layout is not state, and dropping the entries
+     * of gone orders when it is full rearranges it, also for a command that is
+     * then rejected. Expiry order follows from (expire, accept) alone. */
+    uint64_t live = 0;
     for (uint32_t k = 0; k < e->n_expiry; k++) {
         if (!expiry_is_live(e, &e->expiry[k]))
             continue;
-        h = mix(h, e->expiry[k].expire);
-        h = mix(h, e->expiry[k].accept);
-        h = mix(h, e->expiry[k].handle);
+        live += mix(mix(mix(0x9e3779b97f4a7c15ULL, e->expiry[k].expire), e->expiry[k].accept),
+                    e->expiry[k].handle);
     }
-    return h;
+    return mix(h, live);
 }

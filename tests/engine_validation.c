@@ -670,3 +670,45 @@ Test(engine_validation, a_rejected_order_gets_no_order_id_and_changes_nothing_bu
     cr_assert_eq(sf.working_orders, 5);
     fx_fini(&G);
 }
+
+Test(engine_validation, a_rejected_timed_order_changes_nothing_even_when_the_expiry_queue_was_compacted)
+{
+    /*
+     * The expiry queue is full of entries of orders that are gone: a Day
+     * order passes the capacity check by dropping them, then the gate
+     * rejects it. The digest (over the live entries) is that of a twin
+     * that never saw the order.
+     */
+    fx_fini(&F);
+    fx_opts o = {.max_timed = 4};
+    fx_init(&F, &o);
+    fx G;
+    fx_init(&G, &o);
+    dtx_engine_set_gate(F.e, gate_by_clordid, NULL);
+    /* expiring after 1, 5, 2 and 6 s: the queue's array is [1 5 2 6]; with the
+     * first gone, what is left in array order is no longer a heap */
+    static const uint64_t after_s[4] = {1, 5, 2, 6};
+    uint64_t id[4];
+    for (int i = 0; i < 4; i++) {
+        dtx_command c = fx_gtd(A, 1 + (uint64_t)i, FX_BUY, 100 + i, 5, F.now + after_s[i] * FX_S);
+        both(&F, &G, c);
+        id[i] = fx_ev(&F, 0)->order_id;
+    }
+    both(&F, &G, fx_cancel(A, 10, id[0]));
+    dtx_command bad = fx_day(A, 666, FX_BUY, 90, 5);
+    fx_send(&F, bad);
+    fx_expect_count(&F, 1);
+    fx_expect_reject(&F, 0, &bad, DTX_REJ_INSUFFICIENT_MARGIN);
+    fx_send(&G, fx_cancel(C, 900, 0x7777));
+    cr_assert_eq(dtx_engine_digest(F.e), dtx_engine_digest(G.e));
+    /* and both expire the same orders in the same order */
+    fx_time(&F, FX_T0 + 10 * FX_S);
+    fx_time(&G, FX_T0 + 10 * FX_S);
+    fx_expect_count(&F, 3);
+    cr_assert_eq(fx_ev(&F, 0)->order_id, id[2]);
+    cr_assert_eq(fx_ev(&F, 1)->order_id, id[1]);
+    cr_assert_eq(fx_ev(&F, 2)->order_id, id[3]);
+    cr_assert_eq(fx_count(&G), 3);
+    cr_assert_eq(dtx_engine_digest(F.e), dtx_engine_digest(G.e));
+    fx_fini(&G);
+}
