@@ -460,3 +460,23 @@ Test(engine_mass_cancel, status_of_an_unknown_instrument_or_an_invalid_status_is
     cr_assert_eq(fx_count_type(&F, DTX_EV_FILL), 2, "%s", fx_dump(&F));
     fx_expect_gone(&F, x);
 }
+
+Test(engine_mass_cancel, pending_stops_go_in_trigger_order_earliest_first_among_equal_stop_px)
+{
+    uint64_t b1 = fx_pend(&F, fx_stop(A, 1, FX_BUY, 120, 1));
+    uint64_t b2 = fx_pend(&F, fx_stop(A, 2, FX_BUY, 110, 1));
+    uint64_t b3 = fx_pend(&F, fx_stop(A, 3, FX_BUY, 120, 1));
+    uint64_t b4 = fx_pend(&F, fx_stop(A, 4, FX_BUY, 110, 1));
+    uint64_t s1 = fx_pend(&F, fx_stop(A, 5, FX_SELL, 90, 1));
+    uint64_t s2 = fx_pend(&F, fx_stop(A, 6, FX_SELL, 95, 1));
+    uint64_t s3 = fx_pend(&F, fx_stop(A, 7, FX_SELL, 90, 1));
+    fx_send(&F, fx_cancel(A, 8, b3)); /* a hole in the buy heap */
+    fx_expect_count(&F, 1);
+    dtx_command m = fx_mass_cancel(A, 900, 0, 0);
+    fx_send(&F, m);
+    const uint64_t want[] = {b2, b4, b1, s2, s1, s3};
+    fx_expect_count(&F, 7);
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_eq(fx_ev(&F, i)->order_id, want[i], "cancel [%zu]:\n%s", i, fx_dump(&F));
+    fx_expect(&F, 6, report(&m, 6));
+}

@@ -725,6 +725,59 @@ Test(engine_replace, replace_of_a_pending_stop_market_changes_only_its_quantity)
     cr_assert_eq(fx_order(&F, s).clordid, 102);
 }
 
+/* ---- expiry -------------------------------------------------------------------------------- */
+
+Test(engine_replace, a_replaced_day_order_keeps_its_expire_time_whether_or_not_it_keeps_priority)
+{
+    uint64_t x = fx_rest(&F, fx_day(A, 101, FX_BUY, 100, 10));
+    uint64_t y = fx_rest(&F, fx_gtd(A, 201, FX_SELL, 110, 10, F.now + 60 * FX_S));
+    fx_send(&F, fx_replace(A, 102, x, FX_KEEP, 5)); /* priority kept */
+    fx_expect_count(&F, 1);
+    fx_send(&F, fx_replace(A, 103, x, 99, 8)); /* re-priced: leaves and comes back */
+    fx_expect_count(&F, 2);
+    fx_send(&F, fx_replace(A, 202, y, 111, 10));
+    fx_expect_count(&F, 2);
+    fx_time(&F, FX_T0 + 61 * FX_S); /* y's ExpireTime has passed; x's day has not ended */
+    fx_expect_count(&F, 1);
+    fx_expect(&F, 0,
+              (dtx_event){.type = DTX_EV_CANCELED, .account = A, .security_id = FX_SEC, .order_id = y,
+                          .clordid = 202, .side = FX_SELL, .cancel_reason = DTX_CANCEL_EXPIRED,
+                          .leaves_qty = 10, .price = FX_PX(111), .order_qty = 10, .flags = DTX_EVF_ON_BOOK});
+    fx_time(&F, FX_DAY0 + FX_DAY_NS);
+    fx_expect_count(&F, 1);
+    fx_expect(&F, 0,
+              (dtx_event){.type = DTX_EV_CANCELED, .account = A, .security_id = FX_SEC, .order_id = x,
+                          .clordid = 103, .side = FX_BUY, .cancel_reason = DTX_CANCEL_EXPIRED,
+                          .leaves_qty = 8, .price = FX_PX(99), .order_qty = 8, .flags = DTX_EVF_ON_BOOK});
+}
+
+Test(engine_replace, order_id_names_the_order_when_orig_clordid_names_another)
+{
+    uint64_t x = fx_rest(&F, fx_limit(A, 101, FX_BUY, 100, 10));
+    uint64_t y = fx_rest(&F, fx_limit(A, 201, FX_BUY, 99, 10));
+    dtx_command r = fx_replace(A, 102, x, FX_KEEP, 9);
+    r.orig_clordid = 201;
+    fx_send(&F, r);
+    fx_expect_count(&F, 1);
+    fx_expect(&F, 0, replaced(&r, x, 101, FX_BUY, FX_PX(100), 9, 9, 0, KEPT));
+    cr_assert_eq(fx_order(&F, y).order_qty, 10);
+}
+
+Test(engine_replace, quantity_at_cum_cancels_even_when_the_new_clordid_is_a_duplicate)
+{
+    uint64_t x = fx_rest(&F, fx_limit(A, 101, FX_BUY, 100, 10));
+    fx_rest(&F, fx_limit(A, 201, FX_BUY, 99, 10));
+    dtx_command r = fx_replace(A, 201, x, FX_KEEP, 0);
+    fx_send(&F, r);
+    fx_expect_count(&F, 1);
+    fx_expect(&F, 0,
+              (dtx_event){.type = DTX_EV_CANCELED, .account = A, .security_id = FX_SEC, .order_id = x,
+                          .clordid = 201, .orig_clordid = 101, .side = FX_BUY,
+                          .cancel_reason = DTX_CANCEL_CLIENT_REQUEST, .leaves_qty = 10,
+                          .price = FX_PX(100), .order_qty = 10, .flags = DTX_EVF_ON_BOOK});
+    fx_expect_gone(&F, x);
+}
+
 /* ---- halted instrument ---------------------------------------------------------------------- */
 
 Test(engine_replace, replace_on_a_halted_instrument_is_rejected_and_cancel_still_works)
