@@ -45,6 +45,10 @@
 #define KEEPALIVE_MAX_MS 60000u
 #define RETRANSMIT_MAX 10000u
 #define MASS_CANCEL_REFS 8u
+/* Largest session message dtx sends (reasons are short), and the room kept
+ * free of application messages so a Terminate or reject always fits. */
+#define SESSION_MSG_MAX 256u
+#define SESSION_HEADROOM 512u
 /* Marks a stored NotApplied among stored events (not a dtx_event_type). */
 #define STORED_NOT_APPLIED 0xFFu
 
@@ -354,10 +358,10 @@ static void out_commit(conn *c, uint32_t n, uint64_t now)
 #define FIXP_SEND(S, C, SNAKE, UPPER, M, NOW)                                                    \
     ({                                                                                           \
         int rc_ = -1;                                                                            \
-        uint8_t *p_ = out_reserve((S), (C), DTX_FRAME_MAX);                                      \
+        uint8_t *p_ = out_reserve((S), (C), SESSION_MSG_MAX);                                    \
         if (p_) {                                                                                \
             ptrdiff_t n_ = dtx_fixp_##SNAKE##_encode(p_ + DTX_FRAME_MIN,                         \
-                                                     DTX_FRAME_MAX - DTX_FRAME_MIN, &(M));       \
+                                                     SESSION_MSG_MAX - DTX_FRAME_MIN, &(M));     \
             if (n_ >= 0) {                                                                       \
                 uint32_t f_ = dtx_sofh_put_headers(p_, (uint32_t)n_,                             \
                                                    DTX_FIXP_##UPPER##_BLOCK_LENGTH,              \
@@ -396,12 +400,14 @@ static int send_terminate(dtx_sessions *s, conn *c, uint8_t code, const char *re
 static uint32_t encode_stored(dtx_sessions *s, conn *c, const session *se, uint64_t seq)
 {
     const dtx_event *ev = &se->store[seq & s->store_mask];
-    uint8_t *p = out_reserve(s, c, DTX_FRAME_MAX);
+    if (out_room(s, c) < DTX_REPORT_FRAME_MAX + SESSION_HEADROOM)
+        return 0;
+    uint8_t *p = out_reserve(s, c, DTX_REPORT_FRAME_MAX);
     if (!p)
         return 0;
     if (ev->type == STORED_NOT_APPLIED) {
         dtx_fixp_not_applied m = {.from_seq_no = ev->order_id, .count = (uint32_t)ev->order_qty};
-        ptrdiff_t n = dtx_fixp_not_applied_encode(p + DTX_FRAME_MIN, DTX_FRAME_MAX, &m);
+        ptrdiff_t n = dtx_fixp_not_applied_encode(p + DTX_FRAME_MIN, 64, &m);
         return dtx_sofh_put_headers(p, (uint32_t)n, DTX_FIXP_NOT_APPLIED_BLOCK_LENGTH,
                                     DTX_FIXP_NOT_APPLIED_TEMPLATE_ID, DTX_SCHEMA_FIXP,
                                     DTX_FIXP_SCHEMA_VERSION);
@@ -418,7 +424,7 @@ static uint32_t encode_stored(dtx_sessions *s, conn *c, const session *se, uint6
         e.order_id = 0;
         e.last_qty = 0;
     }
-    return (uint32_t)dtx_sbe_encode_report(p, DTX_FRAME_MAX, &e, ref_seq, ref_tid);
+    return (uint32_t)dtx_sbe_encode_report(p, DTX_REPORT_FRAME_MAX, &e, ref_seq, ref_tid);
 }
 
 static int session_expired(const dtx_sessions *s, const session *se, uint64_t now)
@@ -473,7 +479,7 @@ static int pump(dtx_sessions *s, uint32_t ci, uint64_t now)
             return -1;
         }
         if (c->need_sequence) {
-            if (out_room(s, c) < 2 * DTX_FRAME_MAX)
+            if (out_room(s, c) < SESSION_MSG_MAX + DTX_REPORT_FRAME_MAX + SESSION_HEADROOM)
                 return 0;
             send_sequence(s, c, c->wr_next, now);
             c->need_sequence = 0;
@@ -783,8 +789,11 @@ static int on_retransmit_request(dtx_sessions *s, uint32_t ci, const dtx_frame *
         return protocol_error(s, ci, "malformed RetransmitRequest", now);
     if (c->retx_active) {
         s->st.protocol_errors++;
-        send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_RE_REQUEST_IN_PROGRESS,
-                       "RetransmitRequest while one is being answered", now);
+        if (send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_RE_REQUEST_IN_PROGRESS,
+                           "RetransmitRequest while one is being answered", now) < 0) {
+            conn_end(s, ci, now, 1);
+            return FR_CLOSED;
+        }
         c->state = DTX_CONN_TERMINATING;
         c->terminate_sent = 1;
         c->retx_active = 0;
@@ -1122,7 +1131,11 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now)
             uint64_t ka = (uint64_t)c->keepalive_ms * NS_PER_MS;
             if (now > c->last_rx && now - c->last_rx >= 3 * ka) {
                 s->st.keepalive_timeouts++;
-                send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR, "keepalive", now);
+                if (send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR, "keepalive",
+                                   now) < 0) {
+                    conn_end(s, ci, now, 1);
+                    continue;
+                }
                 c->state = DTX_CONN_TERMINATING;
                 c->terminate_sent = 1;
                 c->retx_active = 0;
