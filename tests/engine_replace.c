@@ -691,6 +691,10 @@ Test(engine_replace, replace_of_a_pending_stop_limit_changes_it_and_keeps_it_pen
     cr_assert_eq(v.price, FX_PX(125));
     cr_assert_eq(v.clordid, 103);
     fx_expect_book(&F, FX_SEC, FX_BUY, 0, NULL);
+    /* the stop's earlier ClOrdIDs are free, its latest is not */
+    fx_rest(&F, fx_limit(A, 101, FX_BUY, 90, 1));
+    fx_rest(&F, fx_limit(A, 102, FX_BUY, 90, 1));
+    fx_rejected(&F, fx_limit(A, 103, FX_BUY, 90, 1), DTX_REJ_DUPLICATE_CLORDID);
 }
 
 Test(engine_replace, replaced_pending_stop_keeps_its_place_in_the_trigger_order)
@@ -776,6 +780,26 @@ Test(engine_replace, quantity_at_cum_cancels_even_when_the_new_clordid_is_a_dupl
                           .cancel_reason = DTX_CANCEL_CLIENT_REQUEST, .leaves_qty = 10,
                           .price = FX_PX(100), .order_qty = 10, .flags = DTX_EVF_ON_BOOK});
     fx_expect_gone(&F, x);
+}
+
+Test(engine_replace, replace_from_another_session_of_the_account_leaves_the_order_with_its_session)
+{
+    uint64_t x = fx_rest(&F, fx_limit(A, 101, FX_BUY, 100, 10));
+    dtx_command r = fx_replace(A, 102, x, 99, 8);
+    r.session = 7;
+    fx_send(&F, r);
+    fx_expect_count(&F, 2);
+    /* the events of an order carry its owner's session: the one that entered it */
+    dtx_event w = replaced(&r, x, 101, FX_BUY, FX_PX(99), 8, 8, 0, LOST);
+    w.session = A;
+    fx_expect(&F, 0, w);
+    cr_assert_eq(fx_order(&F, x).session, A);
+    fx_send(&F, fx_cod(A, 7));
+    fx_expect_count(&F, 0);
+    fx_send(&F, fx_cod(A, A));
+    fx_expect_count(&F, 1);
+    cr_assert_eq(fx_ev(&F, 0)->order_id, x);
+    cr_assert_eq(fx_ev(&F, 0)->cancel_reason, DTX_CANCEL_ON_DISCONNECT);
 }
 
 /* ---- halted instrument ---------------------------------------------------------------------- */
