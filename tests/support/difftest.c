@@ -7,10 +7,11 @@
  * include/dtx/event.h defines for the record's type (the common header -
  * type, account, session, security_id, seq, ts, order_id, clordid, flags,
  * exec_id - plus the type's own fields, the same set the unit suites' fx_expect
- * checks); then the working-order counts, and per instrument the best bid, the
- * best ask and the last trade price. Every book_check_every commands (and after
- * the last one) every resting order of every book in priority order, and every
- * pending stop of the reference looked up in the engine by its OrderID.
+ * checks; with opts->strict every field); then the working-order counts, and
+ * per instrument the best bid, the best ask and the last trade price. Every
+ * book_check_every commands (and after the last one) every resting order of
+ * every book in priority order, and every pending stop of the reference looked
+ * up in the engine by its OrderID.
  *
  * OrderIDs: each side's are replaced by ordinals of their NEW events (1, 2,
  * 3...), in order_id and contra_order_id; a value that never appeared in a NEW
@@ -201,6 +202,7 @@ typedef struct pair {
     size_t n_cmds;     /* commands the stream may have (size of cmd_ord) */
     uint64_t corrupt_at;
     int corrupted;
+    int strict;
     cmdgen_cmd cur;      /* the command being compared, as generated */
     dtx_command sent[2]; /* ... and as each side got it */
     sbuf why;            /* the first difference, when step() returns 1 */
@@ -401,7 +403,7 @@ static int compare_events(pair *p)
     for (size_t i = 0; i < n; i++) {
         const dtx_event *x = &a->ev[i], *y = &b->ev[i];
         int f = first_diff(ev_fields, sizeof ev_fields / sizeof ev_fields[0], x, y,
-                           x->type == y->type && x->type < 32 ? x->type : 32);
+                           x->type == y->type && x->type < 32 && !p->strict ? x->type : 32);
         if (f >= 0) {
             char what[64];
             snprintf(what, sizeof what, "event [%zu] %s", i, dtx_event_type_name(y->type));
@@ -754,6 +756,7 @@ static int replay(const difftest_opts *o, const cmdgen_setup *s, const cmdgen_cm
         return -1;
     }
     p.corrupt_at = o->corrupt_at;
+    p.strict = o->strict;
     size_t last = n;
     while (last > 0 && !keep[last - 1])
         last--;
@@ -901,6 +904,7 @@ int difftest_run(const difftest_opts *opts, difftest_stats *stats)
         goto done;
     }
     p.corrupt_at = opts->corrupt_at;
+    p.strict = opts->strict;
     for (uint64_t i = 0; i < opts->n_commands; i++) {
         cmdgen_cmd cc;
         cmdgen_next(g, &cc);

@@ -32,6 +32,9 @@ typedef struct difftest_opts {
     int minimize;              /* shrink a failing stream and print it */
     double minimize_seconds;   /* time budget of the shrinking; 0 = 20 s */
     int trace;                 /* print each command before submitting it */
+    int strict;                /* compare every field of each event record, also
+                                  those event.h does not list for its type
+                                  (which it says are zero) */
     /* called every progress_every commands (0 = never) */
     void (*progress)(void *ctx, uint64_t done);
     void *progress_ctx;

@@ -5,7 +5,7 @@
  * compared. Consecutive seeds cycle through cmdgen's four profiles.
  *
  *   difftest-long [--commands N] [--seed S] [--per-seed N] [--minimize]
- *                 [--minimize-seconds T] [--book-check N] [--trace]
+ *                 [--minimize-seconds T] [--book-check N] [--strict] [--trace]
  *
  * Prints each seed as it starts, progress lines, and the coverage summary at
  * the end. Exits 0 when every command agreed, 1 on the first mismatch (its
@@ -53,13 +53,15 @@ static void on_progress(void *ctx, uint64_t done)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: difftest-long [--commands N] [--seed S] [--per-seed N] [--minimize]\n"
-               "                     [--minimize-seconds T] [--book-check N] [--trace]\n"
+               "                     [--minimize-seconds T] [--book-check N] [--strict] [--trace]\n"
                "  --commands N          commands in all (default %llu)\n"
                "  --seed S              first seed, decimal or 0x-hex (default: from the clock)\n"
                "  --per-seed N          commands per seed (default %llu)\n"
                "  --minimize            shrink a failing stream and print it\n"
                "  --minimize-seconds T  time budget of the shrinking (default 20)\n"
                "  --book-check N        full book comparison every N commands (default 512)\n"
+               "  --strict              compare every field of each event, also those event.h\n"
+               "                        does not list for its type\n"
                "  --trace               print every command before it is submitted\n",
             (unsigned long long)DEFAULT_COMMANDS, (unsigned long long)DEFAULT_PER_SEED);
 }
@@ -67,7 +69,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     uint64_t total = DEFAULT_COMMANDS, per_seed = DEFAULT_PER_SEED, seed = 0, book_check = 0;
-    int have_seed = 0, minimize = 0, trace = 0;
+    int have_seed = 0, minimize = 0, trace = 0, strict = 0;
     double minimize_seconds = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
             minimize = 1;
         else if (!strcmp(a, "--trace"))
             trace = 1;
+        else if (!strcmp(a, "--strict"))
+            strict = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
                            .minimize = minimize,
                            .minimize_seconds = minimize_seconds,
                            .trace = trace,
+                           .strict = strict,
                            .progress = on_progress,
                            .progress_ctx = &pc,
                            .progress_every = 10000};
