@@ -1,7 +1,8 @@
 # Makefile - the commands a newcomer runs. CMake builds; this file only names
 # the build directories and the order of things.
 #
-#   make run            install what is missing, build (Release), replay the sample session
+#   make run            install what is missing, build (Release), start dtx-engine on its default
+#   make replay         build (Release), replay the sample session through the engine
 #   make test           Release + ctest, Asan + ctest, fuzz targets for a short while (CI)
 #   make fuzz-long      each fuzz target for 30 minutes
 #   make bench          Release build, then the book benchmark
@@ -13,10 +14,11 @@
 JOBS ?= 2
 BUILD ?= build
 
-FUZZ_TARGETS := fuzz_engine fuzz_cmdfile
+FUZZ_TARGETS := fuzz_engine fuzz_cmdfile fuzz_session
 # short runs in `make test`: seconds, and a bound on the number of inputs
 FUZZ_TIME_fuzz_engine := 60
 FUZZ_TIME_fuzz_cmdfile := 30
+FUZZ_TIME_fuzz_session := 30
 FUZZ_RUNS := 20000000
 FUZZ_LONG_TIME := 1800
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -24,6 +26,8 @@ FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 # inputs must hold lines over its 4 KiB limit and the sample session
 FUZZ_MAX_LEN_fuzz_engine := 4096
 FUZZ_MAX_LEN_fuzz_cmdfile := 16384
+# the session target's input is a script of reads, ticks and events (tests/fuzz/fuzz_session.c)
+FUZZ_MAX_LEN_fuzz_session := 8192
 
 SHELL := /bin/bash
 
@@ -32,13 +36,13 @@ generator = $(if $(wildcard $(1)/CMakeCache.txt),,-G Ninja)
 
 export UBSAN_OPTIONS ?= print_stacktrace=1
 
-.PHONY: all help deps release asan fuzz-build run test test-release test-asan \
+.PHONY: all help deps release asan fuzz-build run replay test test-release test-asan \
         test-replay test-fuzz fuzz-long bench difftest-long clean
 
 all: release
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# *//'
+	@sed -n '3,11p' Makefile | sed 's/^# *//'
 
 deps:
 	deploy/install-deps.sh
@@ -61,7 +65,12 @@ fuzz-build: deps
 
 # ---- run ----------------------------------------------------------------------
 
+# The daemon on its embedded default (loopback); Ctrl-C stops it. Its demo
+# keys file, ./dtx-demo-keys.txt, is written where it is started.
 run: release
+	./$(BUILD)/release/dtx-engine
+
+replay: release
 	./$(BUILD)/release/dtx-replay --echo deploy/sample-orders.txt
 
 # ---- test (CI: .ci/run) ---------------------------------------------------------
@@ -91,6 +100,7 @@ test-fuzz: fuzz-build
 	    cp tests/fuzz/corpus/$$t/* $$c/; \
 	    s=$(FUZZ_TIME_fuzz_cmdfile); m=$(FUZZ_MAX_LEN_fuzz_cmdfile); \
 	    if [ $$t = fuzz_engine ]; then s=$(FUZZ_TIME_fuzz_engine); m=$(FUZZ_MAX_LEN_fuzz_engine); fi; \
+	    if [ $$t = fuzz_session ]; then s=$(FUZZ_TIME_fuzz_session); m=$(FUZZ_MAX_LEN_fuzz_session); fi; \
 	    echo "== $$t: $$s s on a copy of tests/fuzz/corpus/$$t"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$$s \
 	        -runs=$(FUZZ_RUNS) -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c 2>&1 | \
@@ -105,6 +115,7 @@ fuzz-long: fuzz-build
 	    c=$(BUILD)/fuzz/corpus/$$t; mkdir -p $$c $(BUILD)/fuzz/artifacts; \
 	    cp -n tests/fuzz/corpus/$$t/* $$c/ 2>/dev/null || true; \
 	    m=$(FUZZ_MAX_LEN_fuzz_cmdfile); [ $$t != fuzz_engine ] || m=$(FUZZ_MAX_LEN_fuzz_engine); \
+	    [ $$t != fuzz_session ] || m=$(FUZZ_MAX_LEN_fuzz_session); \
 	    echo "== $$t: $(FUZZ_LONG_TIME) s, corpus $$c"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$(FUZZ_LONG_TIME) \
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c; \

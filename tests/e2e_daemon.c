@@ -1,0 +1,370 @@
+/*
+ * e2e_daemon.c - the real dtx-engine binary (DTX_ENGINE_BIN, from CMake) over
+ * real loopback sockets: it starts on the embedded default (port 0, the port
+ * read from its "listening" log line), writes the demo keys file, answers a
+ * FIXP Negotiate / Establish / Sequence / NewOrderSingle round trip signed
+ * with a key from that file, matches two accounts' orders, and exits with
+ * status 0 on SIGTERM or SIGINT after its final stats line; a bad
+ * configuration stops it with status 1 and a line naming the key, the value
+ * and the line.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <secp256k1.h>
+
+#include "dtx/fixp_2748.h"
+#include "dtx/keyfile.h"
+#include "dtx/sbe_7001.h"
+#include "dtx/sofh.h"
+#include "dtx/types.h"
+#include "support/fixp_harness.h"
+
+#ifndef DTX_ENGINE_BIN
+#error "DTX_ENGINE_BIN must name the dtx-engine binary (CMakeLists.txt)"
+#endif
+
+#define USD(x) ((int64_t)(x) * 1000000000LL)
+
+static char dir[64], keys_path[128], log_path[128];
+static pid_t pid = -1;
+static uint16_t port;
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/dtx-e2e-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(keys_path, sizeof keys_path, "%s/keys.txt", dir);
+    snprintf(log_path, sizeof log_path, "%s/engine.log", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+TestSuite(e2e_daemon, .init = setup, .fini = teardown, .timeout = 300);
+
+static char *slurp(const char *path)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    buf[0] = '\0';
+    if (f) {
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Starts dtx-engine on port 0 with the test's key file (and config, if any),
+ * stderr to the log file. */
+static pid_t spawn(const char *config)
+{
+    pid_t p;
+    unlink(log_path); /* so an earlier run's lines are never read as this one's */
+    p = fork();
+    cr_assert_geq(p, 0);
+    if (p == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int nul = open("/dev/null", O_RDWR);
+        dup2(fd, 2);
+        dup2(nul, 1);
+        dup2(nul, 0);
+        if (chdir(dir) != 0)
+            _exit(126);
+        if (config)
+            execl(DTX_ENGINE_BIN, DTX_ENGINE_BIN, "--port", "0", "--keys-file", keys_path,
+                  "--config", config, (char *)NULL);
+        else
+            execl(DTX_ENGINE_BIN, DTX_ENGINE_BIN, "--port", "0", "--keys-file", keys_path,
+                  (char *)NULL);
+        _exit(127);
+    }
+    return p;
+}
+
+/* Waits for the "listening" line (or the process's end) and reads the port. */
+static void start_engine(void)
+{
+    pid = spawn(NULL);
+    for (;;) {
+        const char *log = slurp(log_path), *at = strstr(log, "msg=\"listening\" addr=127.0.0.1:");
+        int st;
+        if (at && strstr(at, "msg=\"ready\"")) {
+            port = (uint16_t)atoi(at + strlen("msg=\"listening\" addr=127.0.0.1:"));
+            cr_assert_neq(port, 0);
+            return;
+        }
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            pid = -1;
+            cr_assert_fail("dtx-engine exited at start-up:\n%s", log);
+        }
+        usleep(10000);
+    }
+}
+
+/* Sends sig and returns the exit status (asserting a normal exit). */
+static int stop_engine(int sig)
+{
+    int st;
+    cr_assert_eq(kill(pid, sig), 0);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    pid = -1;
+    cr_assert(WIFEXITED(st), "dtx-engine did not exit normally (status 0x%x):\n%s", st, slurp(log_path));
+    return WEXITSTATUS(st);
+}
+
+static int connect_engine(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct timeval tv = {.tv_sec = 20};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "connect: %s",
+                 strerror(errno));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A safety net against a hang, not an assertion on time. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void send_all(int fd, const uint8_t *p, size_t n)
+{
+    cr_assert_eq(write(fd, p, n), (ssize_t)n);
+}
+
+/* Reads one whole frame into buf and decodes it. */
+static dtx_frame read_frame(int fd, uint8_t *buf)
+{
+    size_t have = 0, need = 6;
+    dtx_frame f;
+    char reason[DTX_SOFH_REASON_MAX];
+    while (have < need) {
+        ssize_t r = read(fd, buf + have, need - have);
+        cr_assert_gt(r, 0, "connection ended or timed out while reading a frame");
+        have += (size_t)r;
+        if (have == 6)
+            need = ((size_t)buf[0] << 24) | ((size_t)buf[1] << 16) | ((size_t)buf[2] << 8) | buf[3];
+        cr_assert_leq(need, 4096);
+    }
+    cr_assert_eq(dtx_sofh_decode(buf, have, &f, reason), (int)have, "%s", reason);
+    return f;
+}
+
+/* Reads frames until one of the application template; Sequence frames may
+ * come first. */
+static dtx_frame read_app(int fd, uint8_t *buf, uint16_t template_id)
+{
+    for (;;) {
+        dtx_frame f = read_frame(fd, buf);
+        if (f.schema_id == DTX_SCHEMA_FIXP && f.template_id == DTX_FIXP_SEQUENCE_TEMPLATE_ID)
+            continue;
+        cr_assert_eq(f.schema_id, DTX_SCHEMA_APP);
+        cr_assert_eq(f.template_id, template_id);
+        return f;
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A client with one key of the engine's key file in slot 0 of a harness (only
+ * its frame builders and signing are used; no sessions are created). */
+static fixp_harness client_keys;
+
+static void load_keys(void)
+{
+    dtx_key_entry keys[8];
+    uint32_t n = 0;
+    struct stat sb;
+    cr_assert_eq(stat(keys_path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    cr_assert_eq(dtx_keyfile_load(keys_path, keys, 8, &n), DTX_OK, "%s", dtx_error_message());
+    cr_assert_eq(n, 4, "the embedded default has 4 demo accounts");
+    memset(&client_keys, 0, sizeof client_keys);
+    client_keys.secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    for (int i = 0; i < FH_KEYS; i++) {
+        cr_assert_eq(keys[i].account, (uint32_t)i + 1);
+        memcpy(client_keys.seckey[i], keys[i].seckey, 32);
+        memcpy(client_keys.pubkey[i], keys[i].pubkey, 33);
+    }
+}
+
+/* Negotiates and establishes session `b` with key k (account k + 1) on a new
+ * connection, then sends Sequence(1). */
+static int login(uint8_t b, int k)
+{
+    uint8_t buf[4200], uuid[16];
+    uint64_t t = now_ns();
+    int fd = connect_engine();
+    size_t n;
+    dtx_frame f;
+
+    fh_uuid(uuid, b);
+    n = fh_negotiate(&client_keys, buf, uuid, t, k, FH_CRED_GOOD, 1 /* Idempotent */);
+    send_all(fd, buf, n);
+    f = read_frame(fd, buf);
+    cr_assert_eq(f.template_id, DTX_FIXP_NEGOTIATION_RESPONSE_TEMPLATE_ID,
+                 "NegotiationResponse expected, template %u came", f.template_id);
+    n = fh_establish(&client_keys, buf, uuid, t + 1, k, FH_CRED_GOOD, 5000);
+    send_all(fd, buf, n);
+    f = read_frame(fd, buf);
+    cr_assert_eq(f.template_id, DTX_FIXP_ESTABLISHMENT_ACK_TEMPLATE_ID,
+                 "EstablishmentAck expected, template %u came", f.template_id);
+    n = fh_sequence(buf, 1);
+    send_all(fd, buf, n);
+    return fd;
+}
+
+static void send_order(int fd, uint64_t clordid, uint8_t side, int64_t px, int64_t qty)
+{
+    uint8_t buf[256];
+    dtx_sbe_new_order_single m = {.cl_ord_id = clordid, .security_id = 1, .side = side,
+                                  .ord_type = DTX_ORD_LIMIT, .time_in_force = DTX_TIF_GTC,
+                                  .price = px, .stop_px = INT64_MIN, .order_qty = qty};
+    ptrdiff_t len = dtx_sbe_new_order_single_encode(buf + 14, sizeof buf - 14, &m);
+    cr_assert_gt(len, 0);
+    uint32_t n = dtx_sofh_put_headers(buf, (uint32_t)len, DTX_SBE_NEW_ORDER_SINGLE_BLOCK_LENGTH,
+                                      DTX_SBE_NEW_ORDER_SINGLE_TEMPLATE_ID, DTX_SCHEMA_APP, 1);
+    send_all(fd, buf, n);
+}
+
+static dtx_sbe_execution_report_new read_new(int fd)
+{
+    uint8_t buf[4200];
+    dtx_sbe_execution_report_new m;
+    dtx_frame f = read_app(fd, buf, DTX_SBE_EXECUTION_REPORT_NEW_TEMPLATE_ID);
+    cr_assert_gt(dtx_sbe_execution_report_new_decode(f.body, f.body_len, f.block_length,
+                                                     f.version, &m),
+                 0);
+    return m;
+}
+
+static dtx_sbe_execution_report_trade read_trade(int fd)
+{
+    uint8_t buf[4200];
+    dtx_sbe_execution_report_trade m;
+    dtx_frame f = read_app(fd, buf, DTX_SBE_EXECUTION_REPORT_TRADE_TEMPLATE_ID);
+    cr_assert_gt(dtx_sbe_execution_report_trade_decode(f.body, f.body_len, f.block_length,
+                                                       f.version, &m),
+                 0);
+    return m;
+}
+
+Test(e2e_daemon, starts_on_the_embedded_default_and_stops_on_sigterm_with_status_0)
+{
+    start_engine();
+    load_keys();
+    int fd = connect_engine();
+    close(fd);
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+    const char *log = slurp(log_path);
+    cr_assert_not_null(strstr(log, "level=info msg=\"starting\" config=\"(embedded default)\" "
+                                   "instruments=3 wait=block"),
+                       "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"demo keys\" file="), "%s", log);
+    cr_assert_not_null(strstr(log, "generated=4"), "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"shutting down\" signal=SIGTERM"), "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"stopped\" commands="), "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"exit\" status=0"), "%s", log);
+}
+
+Test(e2e_daemon, a_second_start_reuses_the_demo_keys)
+{
+    start_engine();
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+    char first[1024];
+    snprintf(first, sizeof first, "%s", slurp(keys_path));
+    start_engine();
+    cr_assert_eq(stop_engine(SIGINT), 0);
+    cr_assert_str_eq(slurp(keys_path), first);
+    cr_assert_not_null(strstr(slurp(log_path), "generated=0"));
+    cr_assert_not_null(strstr(slurp(log_path), "msg=\"shutting down\" signal=SIGINT"));
+}
+
+Test(e2e_daemon, negotiate_establish_and_new_order_single_round_trip)
+{
+    start_engine();
+    load_keys();
+    int a = login(0xa1, 0); /* account 1 */
+    send_order(a, 501, DTX_SIDE_BUY, USD(50000), 10);
+    dtx_sbe_execution_report_new n = read_new(a);
+    cr_assert_eq(n.cl_ord_id, 501);
+    cr_assert_eq(n.security_id, 1);
+    cr_assert_eq(n.side, DTX_SIDE_BUY);
+    cr_assert_eq(n.price, USD(50000));
+    cr_assert_eq(n.order_qty, 10);
+    cr_assert_eq(n.leaves_qty, 10);
+    cr_assert_neq(n.order_id, 0);
+
+    /* Account 2 sells 4 into it: both sides hear of the trade. */
+    int b = login(0xb2, 1);
+    send_order(b, 777, DTX_SIDE_SELL, USD(50000), 4);
+    dtx_sbe_execution_report_new bn = read_new(b);
+    cr_assert_eq(bn.cl_ord_id, 777);
+    dtx_sbe_execution_report_trade bt = read_trade(b);
+    cr_assert_eq(bt.cl_ord_id, 777);
+    cr_assert_eq(bt.last_px, USD(50000));
+    cr_assert_eq(bt.last_qty, 4);
+    cr_assert_eq(bt.leaves_qty, 0);
+    cr_assert_eq(bt.aggressor_indicator, 1);
+    dtx_sbe_execution_report_trade at = read_trade(a);
+    cr_assert_eq(at.cl_ord_id, 501);
+    cr_assert_eq(at.order_id, n.order_id);
+    cr_assert_eq(at.last_qty, 4);
+    cr_assert_eq(at.leaves_qty, 6);
+    cr_assert_eq(at.cum_qty, 4);
+    cr_assert_eq(at.trade_id, bt.trade_id);
+
+    close(a);
+    close(b);
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+    cr_assert_not_null(strstr(slurp(log_path), "msg=\"exit\" status=0"));
+}
+
+Test(e2e_daemon, a_bad_configuration_exits_1_naming_line_key_and_value)
+{
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/bad.conf", dir);
+    FILE *f = fopen(conf, "w");
+    fputs("[gateway]\nport = 0\n\n[rings]\nwait = spin\n", f);
+    fclose(f);
+    pid = spawn(conf);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    pid = -1;
+    cr_assert(WIFEXITED(st));
+    cr_assert_eq(WEXITSTATUS(st), 1);
+    const char *log = slurp(log_path);
+    cr_assert_not_null(strstr(log, "level=error msg=\"bad configuration\""), "%s", log);
+    cr_assert_not_null(strstr(log, "bad.conf:5: [rings] wait = \\\"spin\\\": not one of "
+                                   "busy-spin, spin-yield, block"),
+                       "%s", log);
+}
