@@ -112,6 +112,7 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
     r->order_mask = pow2_at_least((uint64_t)cfg->max_orders * 2) - 1;
     r->sid_mask = pow2_at_least((uint64_t)cfg->n_instruments * 2) - 1;
     r->defaults = cfg->default_limits;
+    r->epoch = 1; /* accounts start at 0: their first refresh visits (nothing) */
     size_t npos = (size_t)cfg->n_accounts * cfg->n_instruments;
     r->inst = calloc(r->n_inst, sizeof *r->inst);
     r->acct = calloc(r->n_accounts, sizeof *r->acct);
@@ -132,6 +133,7 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
         in->security_id = c->security_id;
         in->ver = 1;
         in->mult = c->contract_multiplier;
+        in->mdiv = RISK_X_PER_MONEY % c->contract_multiplier == 0 ? RISK_X_PER_MONEY / c->contract_multiplier : 0;
         in->mark = DTX_PRICE_NULL;
         in->last = DTX_PRICE_NULL;
         in->im_rate = c->initial_margin_rate;
@@ -143,6 +145,7 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
         in->expiry = c->expiry;
         in->max_order_qty = c->max_order_qty;
         in->max_position = c->max_position;
+        risk_inst_bump(r, in); /* derived fields */
         uint32_t h = risk_hash32(c->security_id) & r->sid_mask;
         while (r->sid_keys[h])
             h = (h + 1) & r->sid_mask;
@@ -294,7 +297,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     int64_t q = ev->last_qty;
     int64_t dir = ev->side == DTX_SIDE_BUY ? 1 : -1;
     /* the trade's notional: the same integer on both sides */
-    int64_t n = risk_sat64(risk_money_floor((i128)q * ev->price, in->mult));
+    int64_t n = risk_sat64(risk_money_floor((i128)q * ev->price, in));
 
     if (p->qty == 0 || (p->qty > 0) == (dir > 0)) {
         p->qty += dir * q;
@@ -302,9 +305,12 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     } else {
         int64_t held = p->qty > 0 ? p->qty : -p->qty;
         int64_t closing = q < held ? q : held;
-        int64_t n_close = closing == q ? n : risk_sat64(risk_money_floor((i128)closing * ev->price, in->mult));
+        int64_t n_close = closing == q ? n : risk_sat64(risk_money_floor((i128)closing * ev->price, in));
         /* released entry cost, rounded up: realized PnL rounds down */
-        int64_t released = closing == held ? p->cost : risk_sat64(risk_ceil_div((i128)p->cost * closing, held));
+        i128 part = (i128)p->cost * closing;
+        int64_t released = closing == held ? p->cost
+                           : risk_fits64(part) ? risk_ceil_div64((int64_t)part, held)
+                                               : risk_sat64(risk_ceil_div(part, held));
         int64_t realized = (p->qty > 0 ? n_close : -n_close) - released;
         a->collateral += realized;
         p->realized += realized;
@@ -321,7 +327,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     if (rate > 0)
         fee = risk_sat64(risk_rate_ceil(n, rate));
     else if (rate < 0)
-        fee = -risk_sat64((i128)n * -rate / DTX_RISK_RATE_ONE); /* rebate, rounded down */
+        fee = -risk_sat64(risk_rate_floor(n, -rate)); /* rebate, rounded down */
     a->collateral -= fee;
     p->fees += fee;
     r->fee_balance += fee;
@@ -330,7 +336,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     in->last = ev->price;
     if (in->mark == DTX_PRICE_NULL && in->ref != ev->price) {
         in->ref = ev->price;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
     }
 
     risk_order *o = order_find(r, ev->order_id);
@@ -377,7 +383,7 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
             break;
         }
         risk_mark_active(r, ev->account, (uint32_t)k);
-        dtx_risk_pos_refresh(r, ev->account, (uint32_t)k);
+        dtx_risk_pos_refresh_side(r, ev->account, (uint32_t)k, ev->type == DTX_EV_FILL ? 0 : ev->side);
         dtx_risk_account_refresh(r, ev->account);
     }
 }

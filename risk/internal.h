@@ -38,6 +38,8 @@ typedef struct risk_inst {
     uint32_t security_id;
     uint32_t ver;        /* bumped when ref or margin parameters change */
     int64_t mult;        /* PRICE9 */
+    int64_t mdiv;        /* 1e12 / mult when mult divides 1e12 (the usual
+                            case: then money = x / mdiv), else 0 */
     int64_t ref;         /* reference price: mark, else last trade; 0 none */
     int64_t mark;        /* DTX_PRICE_NULL when unset */
     int64_t last;        /* last trade price; DTX_PRICE_NULL before any */
@@ -51,6 +53,9 @@ typedef struct risk_inst {
     uint64_t expiry;
     int64_t max_order_qty; /* instrument defaults; 0 = config default */
     int64_t max_position;
+    /* derived, recomputed by risk_inst_bump */
+    int64_t im_eff;        /* max(im_rate, 1 / max_leverage) */
+    int64_t band_amt;      /* ceil(ref * band_rate): band edge distance */
 } risk_inst;
 
 typedef struct risk_pos {
@@ -64,7 +69,9 @@ typedef struct risk_pos {
     i128 buy_x;         /* sum of leaves x price (PRICE9) of priced buys */
     i128 sell_x;
     /* cached at version ver */
-    int64_t req;        /* initial requirement: position and orders */
+    int64_t req;        /* initial requirement: max(req_bid, req_ask) */
+    int64_t req_bid;    /* scenario "all bids fill" */
+    int64_t req_ask;    /* scenario "all asks fill" */
     int64_t mm;         /* maintenance requirement */
     int64_t upnl;       /* unrealized PnL */
     uint32_t ver;
@@ -83,6 +90,7 @@ typedef struct risk_account {
     int64_t mm_sum;
     int64_t upnl_sum;
     uint32_t open_orders;
+    uint32_t epoch;     /* r->epoch when all its positions were last fresh */
     uint8_t disabled;
     uint8_t below_mm;
     uint16_t pad;
@@ -111,7 +119,8 @@ struct dtx_risk {
     uint32_t max_orders;
     uint32_t n_orders;
     uint32_t sid_mask;     /* security id table size - 1 */
-    uint32_t pad;
+    uint32_t epoch;        /* bumped with any instrument's version: an account
+                              whose epoch equals it has nothing stale */
     risk_inst *inst;
     risk_account *acct;
     risk_pos *pos;         /* [account * n_inst + inst] */
@@ -195,26 +204,60 @@ static inline int64_t risk_sat64(i128 v)
     return (int64_t)v;
 }
 
+/* floor(a / d) and ceil(a / d) in 64 bits, d > 0. */
+static inline int64_t risk_floor_div64(int64_t a, int64_t d)
+{
+    int64_t q = a / d;
+    return (a % d != 0 && a < 0) ? q - 1 : q;
+}
+static inline int64_t risk_ceil_div64(int64_t a, int64_t d)
+{
+    int64_t q = a / d;
+    return (a % d != 0 && a > 0) ? q + 1 : q;
+}
+
+static inline int risk_fits64(i128 v) { return v >= -(i128)INT64_MAX && v <= (i128)INT64_MAX; }
+
 /*
- * Money of x (contracts x PRICE9) for an instrument of multiplier mult:
- * x * mult / 1e12, rounded down (floor) or up (ceil). Split so that x up to
- * 2^100 cannot overflow: (x / 1e12) * mult + (x % 1e12) * mult / 1e12.
+ * Money of x (contracts x PRICE9) for an instrument: x * mult / 1e12, rounded
+ * down (floor) or up (ceil). Fast path: x fits 64 bits and mult divides 1e12,
+ * one 64-bit division by mdiv. Otherwise 128 bits, split so that x up to 2^100
+ * cannot overflow: (x / 1e12) * mult + (x % 1e12) * mult / 1e12.
  */
-static inline i128 risk_money_floor(i128 x, int64_t mult)
+static inline i128 risk_money_floor_wide(i128 x, int64_t mult)
 {
     i128 q = risk_floor_div(x, RISK_X_PER_MONEY);
     i128 rem = x - q * RISK_X_PER_MONEY; /* 0 <= rem < 1e12 */
     return q * mult + rem * mult / RISK_X_PER_MONEY;
 }
-static inline i128 risk_money_ceil(i128 x, int64_t mult)
+static inline i128 risk_money_floor(i128 x, const risk_inst *in)
 {
-    return -risk_money_floor(-x, mult);
+    if (likely(in->mdiv && risk_fits64(x)))
+        return risk_floor_div64((int64_t)x, in->mdiv);
+    return risk_money_floor_wide(x, in->mult);
+}
+static inline i128 risk_money_ceil(i128 x, const risk_inst *in)
+{
+    return -risk_money_floor(-x, in);
 }
 
-/* ceil(m * rate / 1e9) for m >= 0, rate >= 0. */
+/* ceil(m * rate / 1e9) and floor(m * rate / 1e9) for m >= 0, 0 <= rate <= 1e9.
+ * Fast path (m <= 1e18): split m at 1e9, divisions by a constant. */
 static inline i128 risk_rate_ceil(i128 m, int64_t rate)
 {
+    if (likely(m >= 0 && m <= (i128)1000000000000000000LL)) {
+        int64_t v = (int64_t)m, hi = v / DTX_RISK_RATE_ONE, lo = v % DTX_RISK_RATE_ONE;
+        return (i128)hi * rate + (lo * rate + DTX_RISK_RATE_ONE - 1) / DTX_RISK_RATE_ONE;
+    }
     return risk_ceil_div(m * rate, DTX_RISK_RATE_ONE);
+}
+static inline i128 risk_rate_floor(i128 m, int64_t rate)
+{
+    if (likely(m >= 0 && m <= (i128)1000000000000000000LL)) {
+        int64_t v = (int64_t)m, hi = v / DTX_RISK_RATE_ONE, lo = v % DTX_RISK_RATE_ONE;
+        return (i128)hi * rate + lo * rate / DTX_RISK_RATE_ONE;
+    }
+    return risk_floor_div(m * rate, DTX_RISK_RATE_ONE);
 }
 
 /* ---- shared between the files ------------------------------------------------------ */
@@ -223,21 +266,26 @@ static inline i128 risk_rate_ceil(i128 m, int64_t rate)
 int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in);
 
 /* Band edge distance in PRICE9 for priceless orders: ceil(ref * band). */
-static inline int64_t risk_band_amount(const risk_inst *in)
-{
-    return (int64_t)risk_ceil_div((i128)in->ref * in->band_rate, DTX_RISK_RATE_ONE);
-}
+static inline int64_t risk_band_amount(const risk_inst *in) { return in->band_amt; }
 
 /*
- * Initial requirement of one instrument for a hypothetical state: position qty,
- * open buys (priced qty bq with sum bx, priceless bm) and sells likewise.
- * Returns the worse of "all bids fill" and "all asks fill".
+ * Requirement of one scenario of one instrument for a hypothetical state:
+ * side DTX_SIDE_BUY ("all bids fill") with position qty and open buys (priced
+ * quantity oq with sum ox of leaves x price, priceless om), or DTX_SIDE_SELL
+ * with the open sells.
  */
+int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
+                                  i128 ox, int64_t om);
+
+/* The worse of the two scenarios. */
 int64_t dtx_risk_requirement(const risk_inst *in, int64_t im_rate, int64_t qty, int64_t bq, i128 bx,
                              int64_t bm, int64_t sq, i128 sx, int64_t sm);
 
 /* Recomputes the cached parts of one position and adjusts its account's sums. */
 void dtx_risk_pos_refresh(dtx_risk *r, uint32_t account, uint32_t inst);
+
+/* Same after a change of the open orders of one side only (side 0: both). */
+void dtx_risk_pos_refresh_side(dtx_risk *r, uint32_t account, uint32_t inst, int side);
 
 /* Recomputes every stale position of the account, then its flag. */
 void dtx_risk_account_refresh(dtx_risk *r, uint32_t account);
@@ -246,11 +294,19 @@ void dtx_risk_account_refresh(dtx_risk *r, uint32_t account);
 void dtx_risk_account_recompute(dtx_risk *r, uint32_t account);
 
 /* Bumps the version of an instrument (0 is never used: positions start at 0
- * meaning "never computed"). */
-static inline void risk_inst_bump(risk_inst *in)
+ * meaning "never computed") and the global epoch. */
+static inline void risk_inst_bump(dtx_risk *r, risk_inst *in)
 {
     if (++in->ver == 0)
         in->ver = 1;
+    r->epoch++;
+    in->im_eff = in->im_rate;
+    if (in->max_leverage) {
+        int64_t lr = (DTX_RISK_RATE_ONE + in->max_leverage - 1) / in->max_leverage;
+        if (lr > in->im_eff)
+            in->im_eff = lr;
+    }
+    in->band_amt = (int64_t)risk_rate_ceil(in->ref, in->band_rate);
 }
 
 #endif /* DTX_RISK_INTERNAL_H */

@@ -59,7 +59,7 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
         px = buy ? in->ref + d : (in->ref > d ? in->ref - d : 0);
     }
     int64_t max_notional = a->max_notional ? a->max_notional : r->defaults.max_notional;
-    if (max_notional && risk_money_ceil((i128)q->order_qty * px, in->mult) > max_notional)
+    if (max_notional && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)
         return DTX_REJ_MAX_NOTIONAL;
 
     if (!priceless && q->ord_type == DTX_ORD_LIMIT && in->band_rate && in->ref > 0 &&
@@ -99,13 +99,30 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
         return DTX_REJ_REDUCE_ONLY_WOULD_INCREASE;
 
     dtx_risk_account_refresh(r, acct);
-    int64_t req = dtx_risk_requirement(in, dtx_risk_eff_im_rate(r, a, in), p->qty, bq, bx, bm, sq, sx, sm);
+    /* only the order's side moves: the other scenario is cached */
+    int64_t side_req = dtx_risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, *oq, *ox, *om);
+    int64_t other = buy ? p->req_ask : p->req_bid;
+    int64_t req = side_req > other ? side_req : other;
     if (req > p->req) {
         i128 total = (i128)a->req_sum - p->req + req;
         if ((i128)a->collateral + a->upnl_sum < total)
             return DTX_REJ_INSUFFICIENT_MARGIN;
     }
     return DTX_REJ_NONE;
+}
+
+void dtx_risk_prefetch(const dtx_risk *r, const dtx_command *cmd)
+{
+    if (cmd->account >= r->n_accounts)
+        return;
+    __builtin_prefetch(&r->acct[cmd->account]);
+    int k = cmd->security_id ? risk_inst_index(r, cmd->security_id) : -1;
+    if (k >= 0) {
+        const char *p = (const char *)risk_pos_at(r, cmd->account, (uint32_t)k);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 127);
+    }
 }
 
 /* ---- run-time changes ---------------------------------------------------------------------- */
@@ -178,7 +195,7 @@ static dtx_status bad_value(const dtx_risk_change *ch, const char *why)
 static void bump_all(dtx_risk *r)
 {
     for (uint32_t i = 0; i < r->n_inst; i++)
-        risk_inst_bump(&r->inst[i]);
+        risk_inst_bump(r, &r->inst[i]);
 }
 
 dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
@@ -198,25 +215,25 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
         if (v <= in->mm_rate || v > DTX_RISK_RATE_ONE)
             return bad_value(ch, "initial rate must be in (maintenance rate, 1e9]");
         in->im_rate = v;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
         break;
     case DTX_RISK_PARAM_MAINT_MARGIN:
         if (v <= 0 || v >= in->im_rate)
             return bad_value(ch, "maintenance rate must be in (0, initial rate)");
         in->mm_rate = v;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
         break;
     case DTX_RISK_PARAM_PRICE_BAND:
         if (v < 0 || v > DTX_RISK_RATE_ONE)
             return bad_value(ch, "band must be in [0, 1e9]");
         in->band_rate = v;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
         break;
     case DTX_RISK_PARAM_MAX_LEVERAGE:
         if (v < 0 || v > 1000000)
             return bad_value(ch, "leverage must be in [0, 1000000]");
         in->max_leverage = (uint32_t)v;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
         break;
     case DTX_RISK_PARAM_MAKER_FEE:
         if (v < -in->taker_fee || v > DTX_RISK_RATE_ONE / 10)
@@ -227,7 +244,7 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
         if (v < 0 || v < -in->maker_fee || v > DTX_RISK_RATE_ONE / 10)
             return bad_value(ch, "taker fee must be in [max(0, -maker fee), 1e8]");
         in->taker_fee = v;
-        risk_inst_bump(in);
+        risk_inst_bump(r, in);
         break;
     case DTX_RISK_PARAM_MARK_PRICE:
         if (v <= 0)
@@ -235,7 +252,7 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
         in->mark = v;
         if (in->ref != v) {
             in->ref = v;
-            risk_inst_bump(in);
+            risk_inst_bump(r, in);
         }
         break;
     case DTX_RISK_PARAM_MAX_ORDER_QTY:

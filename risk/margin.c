@@ -17,13 +17,10 @@
 
 int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in)
 {
-    uint32_t lev = in->max_leverage;
+    int64_t rate = in->im_eff; /* the instrument's rate and leverage cap */
     uint32_t al = a->max_leverage ? a->max_leverage : r->defaults.max_leverage;
-    if (al && (!lev || al < lev))
-        lev = al;
-    int64_t rate = in->im_rate;
-    if (lev) {
-        int64_t lr = (DTX_RISK_RATE_ONE + lev - 1) / lev;
+    if (al) {
+        int64_t lr = (DTX_RISK_RATE_ONE + al - 1) / al;
         if (lr > rate)
             rate = lr;
     }
@@ -38,77 +35,116 @@ static inline i128 abs128(i128 v) { return v < 0 ? -v : v; }
 static i128 scenario(const risk_inst *in, int64_t im_rate, int64_t taker, i128 result_qty, i128 loss_x,
                      i128 notional_x)
 {
-    i128 req = risk_rate_ceil(risk_money_ceil(abs128(result_qty) * in->ref, in->mult), im_rate);
+    i128 req = risk_rate_ceil(risk_money_ceil(abs128(result_qty) * in->ref, in), im_rate);
     if (loss_x > 0)
-        req += risk_money_ceil(loss_x, in->mult);
+        req += risk_money_ceil(loss_x, in);
     if (taker > 0 && notional_x > 0)
-        req += risk_rate_ceil(risk_money_ceil(notional_x, in->mult), taker);
+        req += risk_rate_ceil(risk_money_ceil(notional_x, in), taker);
     return req;
+}
+
+int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
+                                  i128 ox, int64_t om)
+{
+    if (!oq && !om && !qty)
+        return 0;
+    int64_t taker = in->taker_fee;
+    i128 req;
+    if (in->ref <= 0) {
+        /* No reference price yet: then there is no position either (a trade
+         * sets one); orders are valued at their own prices. */
+        req = risk_rate_ceil(risk_money_ceil(ox, in), im_rate);
+        if (taker > 0 && ox > 0)
+            req += risk_rate_ceil(risk_money_ceil(ox, in), taker);
+    } else {
+        i128 ref = in->ref, d = in->band_amt;
+        if (side == DTX_SIDE_BUY) {
+            req = scenario(in, im_rate, taker, (i128)qty + oq + om, ox - (i128)oq * ref + (i128)om * d,
+                           ox + (i128)om * (ref + d));
+        } else {
+            i128 edge = ref > d ? ref - d : 0;
+            req = scenario(in, im_rate, taker, (i128)qty - oq - om, (i128)oq * ref - ox + (i128)om * (ref - edge),
+                           ox + (i128)om * edge);
+        }
+    }
+    return risk_sat64(req);
 }
 
 int64_t dtx_risk_requirement(const risk_inst *in, int64_t im_rate, int64_t qty, int64_t bq, i128 bx,
                              int64_t bm, int64_t sq, i128 sx, int64_t sm)
 {
-    int64_t taker = in->taker_fee;
-    i128 rb, rs;
-    if (in->ref <= 0) {
-        /* No reference price yet: then there is no position either (a trade
-         * sets one); orders are valued at their own prices. */
-        rb = scenario(in, im_rate, taker, 0, 0, bx) + risk_rate_ceil(risk_money_ceil(bx, in->mult), im_rate);
-        rs = scenario(in, im_rate, taker, 0, 0, sx) + risk_rate_ceil(risk_money_ceil(sx, in->mult), im_rate);
-    } else {
-        i128 ref = in->ref;
-        i128 d = risk_band_amount(in);
-        i128 sell_edge = ref > d ? ref - d : 0;
-        rb = scenario(in, im_rate, taker, (i128)qty + bq + bm, bx - (i128)bq * ref + (i128)bm * d,
-                      bx + (i128)bm * (ref + d));
-        rs = scenario(in, im_rate, taker, (i128)qty - sq - sm, (i128)sq * ref - sx + (i128)sm * (ref - sell_edge),
-                      sx + (i128)sm * sell_edge);
-    }
-    return risk_sat64(rb > rs ? rb : rs);
+    int64_t rb = dtx_risk_side_requirement(in, im_rate, DTX_SIDE_BUY, qty, bq, bx, bm);
+    int64_t rs = dtx_risk_side_requirement(in, im_rate, DTX_SIDE_SELL, qty, sq, sx, sm);
+    return rb > rs ? rb : rs;
 }
 
 static int64_t pos_maint(const risk_inst *in, const risk_pos *p)
 {
     if (!p->qty || in->ref <= 0)
         return 0;
-    return risk_sat64(risk_rate_ceil(risk_money_ceil(abs128(p->qty) * in->ref, in->mult), in->mm_rate));
+    return risk_sat64(risk_rate_ceil(risk_money_ceil(abs128(p->qty) * in->ref, in), in->mm_rate));
 }
 
 static int64_t pos_upnl(const risk_inst *in, const risk_pos *p)
 {
     if (!p->qty)
         return -p->cost; /* 0: a flat position has no entry cost */
-    return risk_sat64(risk_money_floor((i128)p->qty * in->ref, in->mult) - p->cost);
+    return risk_sat64(risk_money_floor((i128)p->qty * in->ref, in) - p->cost);
+}
+
+static int64_t pos_side_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p, int side)
+{
+    int64_t rate = dtx_risk_eff_im_rate(r, &r->acct[account], in);
+    return side == DTX_SIDE_BUY ? dtx_risk_side_requirement(in, rate, side, p->qty, p->buy_qty, p->buy_x, p->buy_mkt)
+                                : dtx_risk_side_requirement(in, rate, side, p->qty, p->sell_qty, p->sell_x, p->sell_mkt);
 }
 
 static int64_t pos_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p)
 {
-    if (!p->qty && !p->buy_qty && !p->sell_qty && !p->buy_mkt && !p->sell_mkt)
-        return 0;
-    int64_t rate = dtx_risk_eff_im_rate(r, &r->acct[account], in);
-    return dtx_risk_requirement(in, rate, p->qty, p->buy_qty, p->buy_x, p->buy_mkt, p->sell_qty, p->sell_x,
-                                p->sell_mkt);
+    int64_t rb = pos_side_req(r, account, in, p, DTX_SIDE_BUY), rs = pos_side_req(r, account, in, p, DTX_SIDE_SELL);
+    return rb > rs ? rb : rs;
+}
+
+/* Stores the new cached values of p and moves its account's sums by the difference. */
+static void pos_store(dtx_risk *r, uint32_t account, uint32_t inst, int64_t rb, int64_t rs, int64_t mm, int64_t upnl)
+{
+    risk_pos *p = risk_pos_at(r, account, inst);
+    risk_account *a = &r->acct[account];
+    int64_t req = rb > rs ? rb : rs;
+    a->req_sum += req - p->req;
+    a->mm_sum += mm - p->mm;
+    a->upnl_sum += upnl - p->upnl;
+    p->req = req;
+    p->req_bid = rb;
+    p->req_ask = rs;
+    p->mm = mm;
+    p->upnl = upnl;
+    p->ver = r->inst[inst].ver;
+    if (!req && !mm && !upnl && !p->qty && !p->cost && !p->buy_qty && !p->sell_qty && !p->buy_mkt &&
+        !p->sell_mkt)
+        r->active[(size_t)account * r->mask_words + (inst >> 6)] &= ~(1ull << (inst & 63));
 }
 
 void dtx_risk_pos_refresh(dtx_risk *r, uint32_t account, uint32_t inst)
 {
     const risk_inst *in = &r->inst[inst];
-    risk_pos *p = risk_pos_at(r, account, inst);
-    risk_account *a = &r->acct[account];
-    int64_t req = pos_req(r, account, in, p);
-    int64_t mm = pos_maint(in, p);
-    int64_t upnl = pos_upnl(in, p);
-    a->req_sum += req - p->req;
-    a->mm_sum += mm - p->mm;
-    a->upnl_sum += upnl - p->upnl;
-    p->req = req;
-    p->mm = mm;
-    p->upnl = upnl;
-    p->ver = in->ver;
-    if (!req && !mm && !upnl && !p->qty && !p->cost && !p->buy_qty && !p->sell_qty && !p->buy_mkt &&
-        !p->sell_mkt)
-        r->active[(size_t)account * r->mask_words + (inst >> 6)] &= ~(1ull << (inst & 63));
+    const risk_pos *p = risk_pos_at(r, account, inst);
+    pos_store(r, account, inst, pos_side_req(r, account, in, p, DTX_SIDE_BUY),
+              pos_side_req(r, account, in, p, DTX_SIDE_SELL), pos_maint(in, p), pos_upnl(in, p));
+}
+
+void dtx_risk_pos_refresh_side(dtx_risk *r, uint32_t account, uint32_t inst, int side)
+{
+    const risk_inst *in = &r->inst[inst];
+    const risk_pos *p = risk_pos_at(r, account, inst);
+    if (side == 0 || p->ver != in->ver) {
+        dtx_risk_pos_refresh(r, account, inst);
+        return;
+    }
+    /* position and reference unchanged: only this side's scenario moved */
+    int64_t rb = side == DTX_SIDE_BUY ? pos_side_req(r, account, in, p, side) : p->req_bid;
+    int64_t rs = side == DTX_SIDE_SELL ? pos_side_req(r, account, in, p, side) : p->req_ask;
+    pos_store(r, account, inst, rb, rs, p->mm, p->upnl);
 }
 
 static void account_flag(dtx_risk *r, uint32_t account)
@@ -119,13 +155,17 @@ static void account_flag(dtx_risk *r, uint32_t account)
 
 void dtx_risk_account_refresh(dtx_risk *r, uint32_t account)
 {
-    const uint64_t *m = &r->active[(size_t)account * r->mask_words];
-    for (uint32_t w = 0; w < r->mask_words; w++) {
-        for (uint64_t bits = m[w]; bits; bits &= bits - 1) {
-            uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
-            if (risk_pos_at(r, account, k)->ver != r->inst[k].ver)
-                dtx_risk_pos_refresh(r, account, k);
+    risk_account *a = &r->acct[account];
+    if (a->epoch != r->epoch) { /* some instrument changed since: visit them */
+        const uint64_t *m = &r->active[(size_t)account * r->mask_words];
+        for (uint32_t w = 0; w < r->mask_words; w++) {
+            for (uint64_t bits = m[w]; bits; bits &= bits - 1) {
+                uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                if (risk_pos_at(r, account, k)->ver != r->inst[k].ver)
+                    dtx_risk_pos_refresh(r, account, k);
+            }
         }
+        a->epoch = r->epoch;
     }
     account_flag(r, account);
 }
@@ -204,8 +244,8 @@ dtx_status dtx_risk_position(dtx_risk *r, uint32_t account, uint32_t security_id
     out->fees = p->fees;
     out->open_buy_qty = p->buy_qty + p->buy_mkt;
     out->open_sell_qty = p->sell_qty + p->sell_mkt;
-    out->open_buy_notional = risk_sat64(risk_money_floor(p->buy_x, in->mult));
-    out->open_sell_notional = risk_sat64(risk_money_floor(p->sell_x, in->mult));
+    out->open_buy_notional = risk_sat64(risk_money_floor(p->buy_x, in));
+    out->open_sell_notional = risk_sat64(risk_money_floor(p->sell_x, in));
     out->unrealized_pnl = p->upnl;
     out->initial_margin = p->req;
     out->maint_margin = p->mm;
@@ -341,7 +381,9 @@ dtx_status dtx_risk_check(const dtx_risk *r)
                 break;
             }
             if (p->ver == in->ver &&
-                (p->req != pos_req(r, a, in, p) || p->mm != pos_maint(in, p) || p->upnl != pos_upnl(in, p))) {
+                (p->req != pos_req(r, a, in, p) || p->req_bid != pos_side_req(r, a, in, p, DTX_SIDE_BUY) ||
+                 p->req_ask != pos_side_req(r, a, in, p, DTX_SIDE_SELL) || p->mm != pos_maint(in, p) ||
+                 p->upnl != pos_upnl(in, p))) {
                 st = dtx_error_set(DTX_EINVAL, "risk: cached margin of account %u security %u is wrong", a,
                                    in->security_id);
                 break;

@@ -149,6 +149,14 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n);
 /* dtx_risk_on_events with a dtx_event_sink_fn signature (ctx is the dtx_risk). */
 void dtx_risk_sink(void *ctx, const dtx_event *events, size_t n);
 
+/*
+ * Prefetch hint for a command that will be submitted soon (a few commands
+ * ahead in the core's burst, beside dtx_engine_prefetch): brings in the
+ * account and, when the command names its instrument, the position the gate
+ * will read. Changes nothing; safe for any command.
+ */
+void dtx_risk_prefetch(const dtx_risk *r, const dtx_command *cmd);
+
 /* ---- deposits and withdrawals (sequenced commands of the core) ----------------- */
 
 /* Credits amount (> 0) to the account. DTX_EINVAL for a bad account or amount. */
