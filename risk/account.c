@@ -116,12 +116,14 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
     size_t npos = (size_t)cfg->n_accounts * cfg->n_instruments;
     r->inst = calloc(r->n_inst, sizeof *r->inst);
     r->acct = calloc(r->n_accounts, sizeof *r->acct);
-    r->pos = calloc(npos, sizeof *r->pos);
+    size_t pos_bytes = (npos * sizeof *r->pos + 63) / 64 * 64;
+    r->pos = aligned_alloc(64, pos_bytes ? pos_bytes : 64);
+    r->cold = calloc(npos, sizeof *r->cold);
     r->active = calloc((size_t)r->n_accounts * r->mask_words, sizeof *r->active);
     r->orders = calloc((size_t)r->order_mask + 1, sizeof *r->orders);
     r->sid_keys = calloc((size_t)r->sid_mask + 1, sizeof *r->sid_keys);
     r->sid_vals = calloc((size_t)r->sid_mask + 1, sizeof *r->sid_vals);
-    if (!r->inst || !r->acct || !r->pos || !r->active || !r->orders || !r->sid_keys || !r->sid_vals)
+    if (!r->inst || !r->acct || !r->pos || !r->cold || !r->active || !r->orders || !r->sid_keys || !r->sid_vals)
         goto nomem;
     /* touch everything now, so that no page fault happens on the order path */
     memset(r->pos, 0, npos * sizeof *r->pos);
@@ -168,6 +170,7 @@ void dtx_risk_destroy(dtx_risk *r)
     free(r->inst);
     free(r->acct);
     free(r->pos);
+    free(r->cold);
     free(r->active);
     free(r->orders);
     free(r->sid_keys);
@@ -313,7 +316,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
                                                : risk_sat64(risk_ceil_div(part, held));
         int64_t realized = (p->qty > 0 ? n_close : -n_close) - released;
         a->collateral += realized;
-        p->realized += realized;
+        risk_cold_at(r, ev->account, k)->realized += realized;
         p->cost -= released;
         p->qty += dir * closing;
         if (q > closing) { /* flip: the rest opens the other way */
@@ -329,7 +332,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     else if (rate < 0)
         fee = -risk_sat64(risk_rate_floor(n, -rate)); /* rebate, rounded down */
     a->collateral -= fee;
-    p->fees += fee;
+    risk_cold_at(r, ev->account, k)->fees += fee;
     r->fee_balance += fee;
     r->fills++;
 

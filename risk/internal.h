@@ -76,13 +76,17 @@ typedef struct risk_pos {
     int64_t upnl;       /* unrealized PnL */
     uint32_t ver;
     uint32_t pad;
-    /* overrides (0 = default) */
-    int64_t max_order_qty;
-    int64_t max_position;
-    /* statistics */
-    int64_t realized;
-    int64_t fees;
 } risk_pos;
+_Static_assert(sizeof(risk_pos) == 128, "a position is two cache lines");
+
+/* What the gate rarely or never reads: kept apart so positions stay at two
+ * cache lines. Overrides are read only when the account has any. */
+typedef struct risk_pos_cold {
+    int64_t max_order_qty; /* overrides (0 = default) */
+    int64_t max_position;
+    int64_t realized;      /* statistics */
+    int64_t fees;
+} risk_pos_cold;
 
 typedef struct risk_account {
     int64_t collateral;
@@ -93,7 +97,8 @@ typedef struct risk_account {
     uint32_t epoch;     /* r->epoch when all its positions were last fresh */
     uint8_t disabled;
     uint8_t below_mm;
-    uint16_t pad;
+    uint8_t has_overrides; /* some position limit of its own was set */
+    uint8_t pad;
     /* overrides (0 = default) */
     int64_t max_notional;
     uint32_t max_open_orders;
@@ -123,7 +128,8 @@ struct dtx_risk {
                               whose epoch equals it has nothing stale */
     risk_inst *inst;
     risk_account *acct;
-    risk_pos *pos;         /* [account * n_inst + inst] */
+    risk_pos *pos;         /* [account * n_inst + inst], 64-byte aligned */
+    risk_pos_cold *cold;   /* same index */
     uint64_t *active;      /* [account * mask_words + word] */
     risk_order *orders;    /* open-addressed by order_id */
     uint32_t *sid_keys;    /* security id table: key */
@@ -173,6 +179,11 @@ static inline int risk_inst_index(const dtx_risk *r, uint32_t security_id)
 static inline risk_pos *risk_pos_at(const dtx_risk *r, uint32_t account, uint32_t inst)
 {
     return &r->pos[(size_t)account * r->n_inst + inst];
+}
+
+static inline risk_pos_cold *risk_cold_at(const dtx_risk *r, uint32_t account, uint32_t inst)
+{
+    return &r->cold[(size_t)account * r->n_inst + inst];
 }
 
 static inline void risk_mark_active(dtx_risk *r, uint32_t account, uint32_t inst)

@@ -44,7 +44,8 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
     int buy = q->side == DTX_SIDE_BUY;
     int replace = c->type == DTX_CMD_REPLACE;
 
-    int64_t max_qty = pick(p->max_order_qty, in->max_order_qty, r->defaults.max_order_qty);
+    const risk_pos_cold *own = a->has_overrides ? risk_cold_at(r, acct, (uint32_t)k) : NULL;
+    int64_t max_qty = pick(own ? own->max_order_qty : 0, in->max_order_qty, r->defaults.max_order_qty);
     if (max_qty && q->order_qty > max_qty)
         return DTX_REJ_MAX_ORDER_QTY;
 
@@ -90,7 +91,7 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
             *ox -= (i128)q->old_leaves * q->old_price;
     }
 
-    int64_t max_pos = pick(p->max_position, in->max_position, r->defaults.max_position);
+    int64_t max_pos = pick(own ? own->max_position : 0, in->max_position, r->defaults.max_position);
     int64_t worst = buy ? p->qty + bq + bm : p->qty - sq - sm; /* position if the side fills */
     if (max_pos && (buy ? worst > max_pos : worst < -max_pos))
         return DTX_REJ_POSITION_LIMIT;
@@ -157,7 +158,7 @@ static int64_t current(const dtx_risk *r, const dtx_risk_change *ch, int k)
     const risk_inst *in = k >= 0 ? &r->inst[k] : NULL;
     int def = ch->account == DTX_RISK_DEFAULT_ACCOUNT;
     const risk_account *a = def ? NULL : &r->acct[ch->account];
-    const risk_pos *p = (!def && k >= 0) ? risk_pos_at(r, ch->account, (uint32_t)k) : NULL;
+    const risk_pos_cold *p = (!def && k >= 0) ? risk_cold_at(r, ch->account, (uint32_t)k) : NULL;
     switch (ch->param) {
     case DTX_RISK_PARAM_INITIAL_MARGIN: return in->im_rate;
     case DTX_RISK_PARAM_MAINT_MARGIN: return in->mm_rate;
@@ -207,7 +208,7 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
     risk_inst *in = k >= 0 ? &r->inst[k] : NULL;
     int def = ch->account == DTX_RISK_DEFAULT_ACCOUNT;
     risk_account *a = def ? NULL : &r->acct[ch->account];
-    risk_pos *p = (!def && k >= 0) ? risk_pos_at(r, ch->account, (uint32_t)k) : NULL;
+    risk_pos_cold *p = (!def && k >= 0) ? risk_cold_at(r, ch->account, (uint32_t)k) : NULL;
     int64_t old = current(r, ch, k);
 
     switch (ch->param) {
@@ -259,6 +260,8 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
     case DTX_RISK_PARAM_MAX_POSITION:
         if (v < 0)
             return bad_value(ch, "limit must be >= 0");
+        if (!def)
+            a->has_overrides = 1;
         if (ch->param == DTX_RISK_PARAM_MAX_ORDER_QTY)
             *(def ? &in->max_order_qty : &p->max_order_qty) = v;
         else

@@ -240,8 +240,8 @@ dtx_status dtx_risk_position(dtx_risk *r, uint32_t account, uint32_t security_id
     out->entry_cost = p->cost;
     if (p->qty)
         out->avg_entry_price = risk_sat64((i128)p->cost * RISK_X_PER_MONEY / ((i128)p->qty * in->mult));
-    out->realized_pnl = p->realized;
-    out->fees = p->fees;
+    out->realized_pnl = risk_cold_at(r, account, (uint32_t)k)->realized;
+    out->fees = risk_cold_at(r, account, (uint32_t)k)->fees;
     out->open_buy_qty = p->buy_qty + p->buy_mkt;
     out->open_sell_qty = p->sell_qty + p->sell_mkt;
     out->open_buy_notional = risk_sat64(risk_money_floor(p->buy_x, in));
