@@ -7,7 +7,8 @@
  * main() reads the configuration (dtx/config.h; the embedded default when no
  * file is given: loopback, three instruments, demo accounts), loads or
  * generates the demo accounts' keys (dtx/keyfile.h), creates the two rings,
- * the core (dtx/core.h), the session layer (dtx/session.h) and the gateway
+ * the risk gate (dtx/risk.h; demo accounts get their collateral), the core
+ * (dtx/core.h), the session layer (dtx/session.h) and the gateway
  * (dtx/gateway.h), starts the two threads pinned as configured, and then
  * only waits for SIGTERM/SIGINT on a signalfd, logging a stats line now and
  * then. Shutdown: the gateway closes its input (every connection ends,
@@ -16,7 +17,8 @@
  * threads are joined, a final stats line is written and the exit status is 0.
  *
  *     sockets <-> gateway thread: epoll + FIXP sessions --commands--> core thread
- *                                                      <--events----  (seq, ts, engine)
+ *                                                      <--events----  seq, ts, risk
+ *                                                                     gate, engine
  *
  * Every log line is key=value on stderr (dtx/log.h); errors at start-up are
  * one line naming what was wrong, and exit status 1.
@@ -40,6 +42,7 @@
 #include "dtx/keyfile.h"
 #include "dtx/log.h"
 #include "dtx/ring.h"
+#include "dtx/risk.h"
 #include "dtx/session.h"
 
 #define MAX_KEYS 1024u
@@ -128,9 +131,53 @@ static void print_config(const dtx_config *c, const char *origin)
            c->core_cpu, c->max_orders, c->max_timed, c->max_stops, c->time_tick_ms);
     printf("  rings: commands %u, events %u, wait %s\n", c->command_ring, c->event_ring,
            dtx_wait_strategy_name(c->wait));
-    printf("  demo: %u accounts, keys %s\n", c->demo_accounts, c->keys_file);
+    printf("  risk: %s, %u accounts\n", c->risk_enabled ? "on" : "off", c->risk_accounts);
+    printf("  demo: %u accounts, collateral %u each, keys %s\n", c->demo_accounts,
+           c->demo_collateral, c->keys_file);
     for (uint32_t i = 0; i < c->n_instruments; i++)
         printf("  instrument %u %s\n", c->instruments[i].security_id, c->instruments[i].symbol);
+}
+
+/* The risk gate for the configured instruments: the default instruments keep
+ * their own risk parameters (dtx_risk_default_instruments); any other
+ * instrument gets BTC-PERP's rates with its own multiplier and expiry. Each
+ * demo account 1..N gets the configured collateral. */
+static dtx_risk *make_risk(const dtx_config *cfg)
+{
+    uint32_t nd, i, j;
+    const dtx_risk_instrument_config *def = dtx_risk_default_instruments(&nd);
+    dtx_risk_instrument_config *ri = calloc(cfg->n_instruments, sizeof *ri);
+    dtx_risk_config rc = {0};
+    dtx_risk *r;
+
+    if (!ri) {
+        dtx_error_set(DTX_ENOMEM, "risk: out of memory");
+        return NULL;
+    }
+    for (i = 0; i < cfg->n_instruments; i++) {
+        const dtx_instrument_config *ic = &cfg->instruments[i];
+        for (j = 0; j < nd && def[j].security_id != ic->security_id; j++) {
+        }
+        ri[i] = def[j < nd ? j : 0];
+        ri[i].security_id = ic->security_id;
+        ri[i].contract_multiplier = ic->contract_multiplier;
+        ri[i].expiry = ic->expiry;
+    }
+    rc.instruments = ri;
+    rc.n_instruments = cfg->n_instruments;
+    rc.n_accounts = cfg->risk_accounts;
+    rc.max_orders = cfg->max_orders;
+    r = dtx_risk_create(&rc);
+    free(ri);
+    if (!r)
+        return NULL;
+    for (uint32_t a = 1; a <= cfg->demo_accounts && cfg->demo_collateral > 0; a++) {
+        if (dtx_risk_deposit(r, a, (int64_t)cfg->demo_collateral * DTX_RISK_MONEY_ONE) != DTX_OK) {
+            dtx_risk_destroy(r);
+            return NULL;
+        }
+    }
+    return r;
 }
 
 typedef struct thread_spec {
@@ -218,6 +265,7 @@ int main(int argc, char **argv)
     uint32_t n_keys = 0, generated = 0;
     dtx_ring *cmds = NULL, *evs = NULL;
     dtx_core *core = NULL;
+    dtx_risk *risk = NULL;
     dtx_gateway *gw = NULL;
     glue g = {0};
     pthread_t core_thread, gw_thread;
@@ -307,6 +355,17 @@ int main(int argc, char **argv)
         fail("cannot create the rings", dtx_error_message());
         goto out;
     }
+    if (cfg->risk_enabled) {
+        risk = make_risk(cfg);
+        if (!risk) {
+            fail("cannot create the risk gate", dtx_error_message());
+            goto out;
+        }
+        dtx_log(DTX_LOG_INFO, "risk gate", "accounts=%u demo_collateral=%u",
+                cfg->risk_accounts, cfg->demo_collateral);
+    } else {
+        dtx_log(DTX_LOG_WARN, "risk gate disabled", "reason=config");
+    }
     {
         dtx_core_config cc = {0};
         cc.engine.instruments = cfg->instruments;
@@ -317,11 +376,17 @@ int main(int argc, char **argv)
         cc.commands = cmds;
         cc.events = evs;
         cc.time_tick_ms = cfg->time_tick_ms;
+        if (risk) {
+            cc.observer = dtx_risk_sink; /* positions and open orders follow every event */
+            cc.observer_ctx = risk;
+        }
         core = dtx_core_create(&cc);
         if (!core) {
             fail("cannot create the engine", dtx_error_message());
             goto out;
         }
+        if (risk)
+            dtx_engine_set_gate(dtx_core_engine(core), dtx_risk_gate, risk);
     }
 
     /* ---- sessions ---- */
@@ -427,6 +492,7 @@ out:
     dtx_gateway_destroy(gw);
     dtx_sessions_destroy(g.sessions);
     dtx_core_destroy(core);
+    dtx_risk_destroy(risk);
     dtx_ring_destroy(cmds);
     dtx_ring_destroy(evs);
     if (keys) {

@@ -48,6 +48,8 @@ void dtx_config_defaults(dtx_config *c)
     c->max_timed = 1u << 20;
     c->max_stops = 1u << 16;
     c->time_tick_ms = 100;
+    c->risk_enabled = 1;
+    c->risk_accounts = 1024;
     c->command_ring = 1u << 14;
     c->event_ring = 1u << 16;
     c->wait = DTX_WAIT_BLOCK;
@@ -55,6 +57,7 @@ void dtx_config_defaults(dtx_config *c)
     c->demo_accounts = 4;
     snprintf(c->keys_file, sizeof c->keys_file, "%s", "./dtx-demo-keys.txt");
     c->cancel_on_disconnect = 1;
+    c->demo_collateral = 100000;
     if (n > DTX_CONFIG_MAX_INSTRUMENTS)
         n = DTX_CONFIG_MAX_INSTRUMENTS;
     for (i = 0; i < n; i++)
@@ -195,6 +198,8 @@ static const key_def keys[] = {
     U32("core", "max_timed", max_timed, 1, 1u << 30),
     U32("core", "max_stops", max_stops, 1, 1u << 28),
     U32("core", "time_tick_ms", time_tick_ms, 0, 3600000),
+    KEY("risk", "enabled", K_BOOL, risk_enabled),
+    U32("risk", "accounts", risk_accounts, 1, 1u << 24),
     U32("rings", "command_ring", command_ring, 2, 1u << 24),
     U32("rings", "event_ring", event_ring, 2, 1u << 24),
     KEY("rings", "wait", K_WAIT, wait),
@@ -202,6 +207,7 @@ static const key_def keys[] = {
     U32("demo", "accounts", demo_accounts, 0, 1000),
     KEY("demo", "keys_file", K_PATH, keys_file),
     KEY("demo", "cancel_on_disconnect", K_BOOL, cancel_on_disconnect),
+    U32("demo", "collateral", demo_collateral, 0, 1000000000),
 };
 
 /* Instrument keys: bit positions in parse_state.seen. */
@@ -537,6 +543,11 @@ dtx_status dtx_config_validate(const dtx_config *c)
                                      a->symbol, a->security_id, c->instruments[j].symbol);
         }
     }
+    if (c->risk_enabled && c->demo_accounts >= c->risk_accounts)
+        return dtx_error_set(DTX_EINVAL,
+                             "[demo] accounts = %u: the risk gate knows accounts 0..%u "
+                             "([risk] accounts = %u)",
+                             c->demo_accounts, c->risk_accounts - 1, c->risk_accounts);
     if (c->gateway_cpu >= 0 && c->gateway_cpu == c->core_cpu && c->wait == DTX_WAIT_BUSY_SPIN)
         return dtx_error_set(DTX_EINVAL,
                              "[rings] wait = busy-spin with [gateway] cpu = [core] cpu = %d: two "

@@ -26,6 +26,8 @@ struct dtx_core {
     dtx_ring *events;
     dtx_clock_fn clock;
     void *clock_ctx;
+    dtx_event_sink_fn observer;
+    void *observer_ctx;
     uint64_t next_seq;
     uint64_t last_ts;
     uint64_t tick_ns;       /* TIME period; 0 = never */
@@ -50,12 +52,15 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Engine sink: every event goes onto the event ring, in order; a full ring is
- * waited out (back-pressure), never dropped. */
+/* Engine sink: the observer (risk) sees the batch first, then every event goes
+ * onto the event ring, in order; a full ring is waited out (back-pressure),
+ * never dropped. */
 static void core_sink(void *ctx, const dtx_event *ev, size_t n)
 {
     dtx_core *c = ctx;
     size_t done = 0;
+    if (c->observer)
+        c->observer(c->observer_ctx, ev, n);
     while (done < n) {
         done += dtx_ring_push(c->events, ev + done, n - done);
         if (done < n) {
@@ -102,6 +107,8 @@ dtx_core *dtx_core_create(const dtx_core_config *cfg)
     c->events = cfg->events;
     c->clock = cfg->clock ? cfg->clock : realtime_ns;
     c->clock_ctx = cfg->clock_ctx;
+    c->observer = cfg->observer;
+    c->observer_ctx = cfg->observer_ctx;
     c->next_seq = cfg->first_seq ? cfg->first_seq : 1;
     c->tick_ns = (uint64_t)cfg->time_tick_ms * 1000000ull;
     atomic_init(&c->stop, 0);

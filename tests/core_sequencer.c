@@ -25,7 +25,25 @@ static fake_clock clk = {.now = 1800000000000000000ull};
 static dtx_ring *cmds, *evs;
 static dtx_core *core;
 
+/* The observer records what it saw and how full the event ring was then. */
+typedef struct seen {
+    uint64_t clordid[16];
+    int types[16];
+    size_t ring_count_at_call[16];
+    size_t n;
+} seen;
+static seen obs;
+
+static void observe(void *ctx, const dtx_event *ev, size_t n);
+
+static void make_core_observed(uint32_t event_cap, uint32_t tick_ms, int with_observer);
+
 static void make_core(uint32_t event_cap, uint32_t tick_ms)
+{
+    make_core_observed(event_cap, tick_ms, 0);
+}
+
+static void make_core_observed(uint32_t event_cap, uint32_t tick_ms, int with_observer)
 {
     dtx_core_config cfg = {0};
     uint32_t n;
@@ -42,6 +60,10 @@ static void make_core(uint32_t event_cap, uint32_t tick_ms)
     cfg.time_tick_ms = tick_ms;
     cfg.clock = fake_now;
     cfg.clock_ctx = &clk;
+    if (with_observer) {
+        cfg.observer = observe;
+        cfg.observer_ctx = &obs;
+    }
     core = dtx_core_create(&cfg);
     cr_assert_not_null(core, "%s", dtx_error_message());
 }
@@ -70,6 +92,16 @@ static dtx_command order(uint64_t clordid, uint8_t side, int64_t px)
     c.seq = 999; /* whatever the gateway leaves there is overwritten */
     c.ts = 999;
     return c;
+}
+
+static void observe(void *ctx, const dtx_event *ev, size_t n)
+{
+    seen *o = ctx;
+    for (size_t i = 0; i < n && o->n < 16; i++, o->n++) {
+        o->clordid[o->n] = ev[i].clordid;
+        o->types[o->n] = ev[i].type;
+        o->ring_count_at_call[o->n] = dtx_ring_count(evs);
+    }
 }
 
 static void push(dtx_command c) { cr_assert_eq(dtx_ring_push(cmds, &c, 1), 1); }
@@ -216,4 +248,30 @@ Test(core_sequencer, create_refuses_rings_of_the_wrong_record_size)
     cr_assert_str_eq(dtx_error_message(), "core: commands ring records are 64 bytes, not 128");
     dtx_ring_destroy(cfg.commands);
     dtx_ring_destroy(cfg.events);
+}
+
+Test(core_sequencer, the_observer_sees_each_batch_before_it_goes_onto_the_ring)
+{
+    make_core_observed(1024, 0, 1);
+    dtx_command taker = order(2, DTX_SIDE_SELL, USD(50000));
+    taker.account = 8;
+    push(order(1, DTX_SIDE_BUY, USD(50000)));
+    push(taker);
+    cr_assert_eq(dtx_core_poll(core), 2);
+    /* order 1: NEW, ADDED; order 2: NEW, then a FILL per side (maker first) */
+    cr_assert_eq(obs.n, 5);
+    cr_assert_eq(obs.types[0], DTX_EV_NEW);
+    cr_assert_eq(obs.clordid[0], 1);
+    cr_assert_eq(obs.ring_count_at_call[0], 0, "seen before it was pushed");
+    cr_assert_eq(obs.types[1], DTX_EV_ADDED);
+    cr_assert_eq(obs.types[2], DTX_EV_NEW);
+    cr_assert_eq(obs.clordid[2], 2);
+    cr_assert_eq(obs.ring_count_at_call[2], 2, "order 1's two events only");
+    cr_assert_eq(obs.types[3], DTX_EV_FILL);
+    cr_assert_eq(obs.clordid[3], 1);
+    cr_assert_eq(obs.types[4], DTX_EV_FILL);
+    cr_assert_eq(obs.clordid[4], 2);
+    cr_assert_eq(dtx_ring_count(evs), 5);
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_eq(pop_event().type, obs.types[i], "event %zu", i);
 }

@@ -27,6 +27,9 @@ Test(daemon_config, embedded_default_is_loopback_block_unpinned_with_three_instr
     cr_assert_eq(c.core_cpu, -1);
     cr_assert_eq(c.max_connections, 1024);
     cr_assert_eq(c.demo_accounts, 4);
+    cr_assert_eq(c.demo_collateral, 100000);
+    cr_assert_eq(c.risk_enabled, 1);
+    cr_assert_eq(c.risk_accounts, 1024);
     cr_assert_str_eq(c.keys_file, "./dtx-demo-keys.txt");
     cr_assert_eq(c.n_instruments, 3);
     cr_assert_str_eq(c.instruments[0].symbol, "BTC-PERP");
@@ -252,4 +255,15 @@ Test(daemon_config, time_parser_reads_rfc3339_utc_and_nanoseconds)
     cr_assert_eq(dtx_config_parse_time("2027-03-26 08:00:00", &t), 0);
     cr_assert_eq(dtx_config_parse_time("123", &t), 1);
     cr_assert_eq(t, 123);
+}
+
+Test(daemon_config, demo_accounts_must_be_known_to_the_risk_gate)
+{
+    expect_error("[risk]\naccounts = 4\n", DTX_EINVAL,
+                 "t.conf: [demo] accounts = 4: the risk gate knows accounts 0..3 ([risk] "
+                 "accounts = 4)");
+    dtx_config c;
+    cr_assert_eq(dtx_config_load_string(&c, "[risk]\naccounts = 4\nenabled = no\n", "t.conf"),
+                 DTX_OK);
+    cr_assert_eq(c.risk_enabled, 0);
 }

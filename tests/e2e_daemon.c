@@ -3,7 +3,8 @@
  * real loopback sockets: it starts on the embedded default (port 0, the port
  * read from its "listening" log line), writes the demo keys file, answers a
  * FIXP Negotiate / Establish / Sequence / NewOrderSingle round trip signed
- * with a key from that file, matches two accounts' orders, and exits with
+ * with a key from that file, matches two accounts' orders, rejects through
+ * the risk gate an order beyond a demo account's collateral, and exits with
  * status 0 on SIGTERM or SIGINT after its final stats line; a bad
  * configuration stops it with status 1 and a line naming the key, the value
  * and the line.
@@ -347,6 +348,29 @@ Test(e2e_daemon, negotiate_establish_and_new_order_single_round_trip)
     close(b);
     cr_assert_eq(stop_engine(SIGTERM), 0);
     cr_assert_not_null(strstr(slurp(log_path), "msg=\"exit\" status=0"));
+}
+
+Test(e2e_daemon, the_risk_gate_rejects_an_order_beyond_the_demo_collateral)
+{
+    uint8_t buf[4200];
+    start_engine();
+    load_keys();
+    int a = login(0xc3, 2); /* account 3, 100000 USD of collateral */
+    /* 1,000,000 contracts x 0.001 BTC x 50000 = 50M notional: 1 % initial
+     * margin is 500k, above the collateral. */
+    send_order(a, 900, DTX_SIDE_BUY, USD(50000), 1000000);
+    dtx_frame f = read_app(a, buf, DTX_SBE_EXECUTION_REPORT_REJECT_TEMPLATE_ID);
+    dtx_sbe_execution_report_reject r;
+    cr_assert_gt(dtx_sbe_execution_report_reject_decode(f.body, f.body_len, f.block_length,
+                                                        f.version, &r),
+                 0);
+    cr_assert_eq(r.cl_ord_id, 900);
+    cr_assert_eq(r.reject_reason, DTX_REJ_INSUFFICIENT_MARGIN);
+    /* A small one from the same account passes. */
+    send_order(a, 901, DTX_SIDE_BUY, USD(50000), 10);
+    cr_assert_eq(read_new(a).cl_ord_id, 901);
+    close(a);
+    cr_assert_eq(stop_engine(SIGTERM), 0);
 }
 
 Test(e2e_daemon, a_bad_configuration_exits_1_naming_line_key_and_value)

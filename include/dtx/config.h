@@ -54,6 +54,9 @@ typedef struct dtx_config {
     uint32_t max_timed;         /* Day/GTD orders awaiting expiry [1048576] */
     uint32_t max_stops;         /* pending stops per book and side [65536] */
     uint32_t time_tick_ms;      /* sequencer TIME command period [100]; 0 = none */
+    /* [risk] */
+    int risk_enabled;           /* the pre-trade risk gate in the core [1] */
+    uint32_t risk_accounts;     /* accounts 0 .. N-1 the gate knows [1024] */
     /* [rings] */
     uint32_t command_ring;      /* gateway -> core capacity, records [16384] */
     uint32_t event_ring;        /* core -> gateway capacity, records [65536] */
@@ -64,6 +67,8 @@ typedef struct dtx_config {
     uint32_t demo_accounts;     /* trader accounts with generated keys [4]; 0 = none */
     char keys_file[DTX_CONFIG_PATH_MAX]; /* [./dtx-demo-keys.txt] */
     int cancel_on_disconnect;   /* the demo keys' cancel-on-disconnect flag [1] */
+    uint32_t demo_collateral;   /* deposited into each demo account at start-up,
+                                   whole units of the settlement asset [100000] */
     /* [instrument SYMBOL] sections */
     dtx_instrument_config instruments[DTX_CONFIG_MAX_INSTRUMENTS];
     uint32_t n_instruments;     /* [3: BTC-PERP, ETH-PERP, BTC-27MAR27] */

@@ -16,7 +16,8 @@
  * makes no system call and allocates nothing; it reads the clock once per
  * burst of commands (vDSO, no system call). The risk gate is the engine's
  * gate seam: install it with dtx_engine_set_gate(dtx_core_engine(core), ...)
- * before the thread starts.
+ * before the thread starts, and let the risk module see every event through
+ * the observer, so the gate's positions and open orders stay exact.
  *
  * One thread runs dtx_core_run() (or calls dtx_core_poll() in a loop);
  * dtx_core_stop() may be called from any thread.
@@ -50,6 +51,10 @@ typedef struct dtx_core_config {
     uint64_t first_seq;       /* seq of the first command; 0 means 1 */
     dtx_clock_fn clock;       /* NULL = CLOCK_REALTIME */
     void *clock_ctx;
+    dtx_event_sink_fn observer; /* shown every event batch, in order, before it
+                                   goes onto the event ring (the risk module's
+                                   dtx_risk_sink); NULL = none */
+    void *observer_ctx;
 } dtx_core_config;
 
 /* Creates the core and its engine (all memory reserved here). Returns NULL on
