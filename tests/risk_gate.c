@@ -307,3 +307,58 @@ Test(risk_gate, replace_back_to_an_unchanged_price_is_not_banded_again)
     fx_send(&X.f, fx_replace(A, 3, id, 92, 5));
     fx_expect_cancel_reject(&X.f, 0, &X.f.last, DTX_REJ_PRICE_OUTSIDE_BAND);
 }
+
+Test(risk_gate, create_refuses_inconsistent_parameters_naming_the_field)
+{
+    uint32_t n;
+    dtx_risk_instrument_config ins[3];
+    memcpy(ins, rfx_instruments(&n), sizeof ins);
+    dtx_risk_config rc = {.instruments = ins, .n_instruments = 3, .n_accounts = 4, .max_orders = 16};
+    ins[1].maint_margin_rate = ins[1].initial_margin_rate;
+    cr_assert_null(dtx_risk_create(&rc));
+    cr_assert(strstr(dtx_error_message(), "instruments[1].maint_margin_rate") != NULL, "%s", dtx_error_message());
+    memcpy(ins, rfx_instruments(&n), sizeof ins);
+    ins[2].maker_fee_rate = -ins[2].taker_fee_rate - 1; /* rebate above the taker fee */
+    cr_assert_null(dtx_risk_create(&rc));
+    memcpy(ins, rfx_instruments(&n), sizeof ins);
+    ins[2].security_id = ins[0].security_id;
+    cr_assert_null(dtx_risk_create(&rc));
+    cr_assert(strstr(dtx_error_message(), "duplicate") != NULL, "%s", dtx_error_message());
+    memcpy(ins, rfx_instruments(&n), sizeof ins);
+    rc.n_accounts = 0;
+    cr_assert_null(dtx_risk_create(&rc));
+    rc.n_accounts = 4;
+    dtx_risk *r = dtx_risk_create(&rc);
+    cr_assert_not_null(r);
+    dtx_risk_destroy(r);
+}
+
+Test(risk_gate, parameter_reads_and_refused_changes)
+{
+    dtx_risk_change ch = {.param = DTX_RISK_PARAM_MARK_PRICE, .security_id = FX_SEC};
+    cr_assert_eq(dtx_risk_read(X.r, &ch), DTX_OK);
+    cr_assert_eq(ch.old_value, DTX_PRICE_NULL);
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_TAKER_FEE, .security_id = FX_SEC_B};
+    cr_assert_eq(dtx_risk_read(X.r, &ch), DTX_OK);
+    cr_assert_eq(ch.old_value, RFX_TAKER);
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_INITIAL_MARGIN, .security_id = FX_SEC_UNKNOWN,
+                           .new_value = RATE_PCT(20)};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_EINVAL);
+    ch = (dtx_risk_change){.param = 99, .account = A, .new_value = 1};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_EINVAL);
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_MAX_NOTIONAL, .account = RFX_ACCOUNTS, .new_value = 1};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_EINVAL);
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_MARK_PRICE, .security_id = FX_SEC, .new_value = 0};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_EINVAL);
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_MAKER_FEE, .security_id = FX_SEC, .new_value = -RFX_TAKER - 1};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_EINVAL);
+    /* a refused change changed nothing */
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_MAKER_FEE, .security_id = FX_SEC};
+    cr_assert_eq(dtx_risk_read(X.r, &ch), DTX_OK);
+    cr_assert_eq(ch.old_value, RFX_MAKER);
+    /* an accepted one reports old and new */
+    ch = (dtx_risk_change){.param = DTX_RISK_PARAM_MAX_OPEN_ORDERS, .account = B, .new_value = 7};
+    cr_assert_eq(dtx_risk_apply(X.r, &ch), DTX_OK);
+    cr_assert_eq(ch.old_value, 0);
+    cr_assert_eq(ch.new_value, 7);
+}
