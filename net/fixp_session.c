@@ -109,6 +109,7 @@ struct dtx_sessions {
     uint8_t *out_mem;
     dtx_event *store_mem;
     uint64_t store_mask;
+    uint32_t cod_pending;  /* sessions whose cancel-on-disconnect waits */
     dtx_session_stats st;
 };
 
@@ -254,6 +255,27 @@ void dtx_session_set_account_blocked(dtx_sessions *s, uint32_t account, int bloc
 
 /* ---- credentials ---------------------------------------------------------- */
 
+/* Verifies sig64 (compact, low-S) over digest with key k. Returns 0, or -1
+ * with *why set. Shared by FIXP credentials and dtx_session_verify_key(). */
+static int verify_sig(const dtx_sessions *s, int32_t k, const uint8_t *sig64,
+                      const uint8_t digest[32], const char **why)
+{
+    secp256k1_ecdsa_signature sig, norm;
+    if (!secp256k1_ecdsa_signature_parse_compact(s->secp, &sig, sig64)) {
+        *why = "bad signature";
+        return -1;
+    }
+    if (secp256k1_ecdsa_signature_normalize(s->secp, &norm, &sig)) {
+        *why = "high-S signature";
+        return -1;
+    }
+    if (!secp256k1_ecdsa_verify(s->secp, &sig, digest, &s->keys[k].parsed)) {
+        *why = "bad signature";
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Checks pubkey33 ‖ sig64 over SHA-256(tag ‖ SessionId ‖ Timestamp LE).
  * Returns the key index, or -1 with *why set. expect_key >= 0 demands that
@@ -285,15 +307,6 @@ static int32_t check_credentials(dtx_sessions *s, const char tag[18], const uint
         *why = "timestamp outside the clock window";
         return -1;
     }
-    secp256k1_ecdsa_signature sig, norm;
-    if (!secp256k1_ecdsa_signature_parse_compact(s->secp, &sig, cred + 33)) {
-        *why = "bad signature";
-        return -1;
-    }
-    if (secp256k1_ecdsa_signature_normalize(s->secp, &norm, &sig)) {
-        *why = "high-S signature";
-        return -1;
-    }
     uint8_t tsb[8], digest[32];
     dtx_sbe_store_u64(tsb, ts);
     struct sha256_ctx h;
@@ -302,11 +315,28 @@ static int32_t check_credentials(dtx_sessions *s, const char tag[18], const uint
     sha256_update(&h, 16, uuid);
     sha256_update(&h, 8, tsb);
     sha256_digest(&h, sizeof digest, digest);
-    if (!secp256k1_ecdsa_verify(s->secp, &sig, digest, &s->keys[k].parsed)) {
-        *why = "bad signature";
+    if (verify_sig(s, k, cred + 33, digest, why) < 0)
         return -1;
-    }
     return k;
+}
+
+dtx_status dtx_session_verify_key(const dtx_sessions *s, const uint8_t pubkey33[33],
+                                  const uint8_t sig64[64], const uint8_t digest[32],
+                                  dtx_session_key_info *info, const char **why)
+{
+    int32_t k = key_find(s, pubkey33);
+    if (k < 0) {
+        *why = "unknown key";
+        return DTX_EINVAL;
+    }
+    if (verify_sig(s, k, sig64, digest, why) < 0)
+        return DTX_EINVAL;
+    info->index = (uint32_t)k;
+    info->account = s->keys[k].account;
+    info->role = (dtx_session_role)s->keys[k].role;
+    info->flags = s->keys[k].flags;
+    info->blocked = s->keys[k].blocked;
+    return DTX_OK;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -530,6 +560,26 @@ static void store_not_applied(dtx_sessions *s, uint32_t si, uint64_t from, uint6
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
+/* Submits the cancel-on-disconnect session si owes the core. Returns 0 when
+ * none is owed (any more), -1 while the ring is full: it is retried by
+ * dtx_session_tick(), and the session's next order waits for it, so a
+ * reconnected client's new orders are never canceled by an old disconnect. */
+static int cod_submit(dtx_sessions *s, uint32_t si)
+{
+    session *se = &s->sess[si];
+    if (!se->cod_pending)
+        return 0;
+    dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
+    cmd.session = (uint16_t)si;
+    cmd.account = se->account;
+    if (s->cb.submit(s->cb.ctx, &cmd) != 0)
+        return -1;
+    se->cod_pending = 0;
+    s->cod_pending--;
+    s->st.app_submitted++;
+    return 0;
+}
+
 static void detach(dtx_sessions *s, conn *c, uint64_t now)
 {
     if (c->session < 0)
@@ -539,16 +589,10 @@ static void detach(dtx_sessions *s, conn *c, uint64_t now)
                                              &s->conns[se->conn] == c)) {
         se->conn = -1;
         se->detached_at = now;
-        if (s->keys[se->key].flags & DTX_KEY_CANCEL_ON_DISCONNECT) {
-            dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
-            cmd.session = (uint16_t)c->session;
-            cmd.account = se->account;
-            if (s->cb.submit(s->cb.ctx, &cmd) == 0) {
-                se->cod_pending = 0;
-                s->st.app_submitted++;
-            } else {
-                se->cod_pending = 1; /* retried by dtx_session_tick() */
-            }
+        if (s->keys[se->key].flags & DTX_KEY_CANCEL_ON_DISCONNECT && !se->cod_pending) {
+            se->cod_pending = 1;
+            s->cod_pending++;
+            cod_submit(s, (uint32_t)c->session);
         }
     }
     c->session = -1;
@@ -690,8 +734,11 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
         return reject_close(s, ci, now);
     }
     session *se = &s->sess[si];
-    if (se->used)
+    if (se->used) {
         s->st.sessions_held--; /* reused expired slot */
+        if (se->cod_pending)
+            s->cod_pending--;
+    }
     dtx_event *store = se->store;
     memset(se, 0, sizeof *se);
     se->store = store;
@@ -1008,7 +1055,7 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
     if (!reason) {
         cmd.session = (uint16_t)si;
         cmd.account = se->account;
-        if (s->cb.submit(s->cb.ctx, &cmd) != 0)
+        if (cod_submit(s, si) < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
             return FR_RETRY; /* nothing changed: the caller feeds this frame again */
         se->tokens -= NS_PER_S;
         s->st.app_submitted++;
@@ -1156,18 +1203,9 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now)
             continue;
         }
     }
-    for (uint32_t i = 0; i < s->cfg.max_sessions; i++) {
-        session *se = &s->sess[i];
-        if (se->used && se->cod_pending) {
-            dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
-            cmd.session = (uint16_t)i;
-            cmd.account = se->account;
-            if (s->cb.submit(s->cb.ctx, &cmd) == 0) {
-                se->cod_pending = 0;
-                s->st.app_submitted++;
-            }
-        }
-    }
+    for (uint32_t i = 0; s->cod_pending && i < s->cfg.max_sessions; i++)
+        if (s->sess[i].used && cod_submit(s, i) < 0)
+            break; /* the ring is still full */
 }
 
 /* ---- inspection ------------------------------------------------------------------- */

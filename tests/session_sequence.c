@@ -219,6 +219,23 @@ Test(session_sequence, cancel_on_disconnect_waits_for_ring_room)
     cr_expect_eq(H.ncmds, 1, "once");
 }
 
+Test(session_sequence, owed_cancel_on_disconnect_goes_before_the_next_order)
+{
+    int si = fh_connect(&H, 0, 1, FH_KEY_TRADER, NOW);
+    H.submit_full = 1;
+    dtx_session_on_closed(H.s, 0, NOW);
+    H.submit_full = 0;
+    fh_reconnect(&H, 1, 1, FH_KEY_TRADER, NOW + 5);
+    send_seq(1, 1, NOW + 5);
+    send_order(1, 8, NOW + 5);
+    cr_assert_eq(H.ncmds, 2);
+    cr_expect_eq(H.cmds[0].type, DTX_CMD_CANCEL_ON_DISCONNECT);
+    cr_expect_eq(H.cmds[0].session, si);
+    cr_expect_eq(H.cmds[1].type, DTX_CMD_NEW_ORDER);
+    dtx_session_tick(H.s, NOW + 6);
+    cr_expect_eq(H.ncmds, 2, "not twice");
+}
+
 Test(session_sequence, full_ring_leaves_the_message_unconsumed_and_unchanged)
 {
     int si = fh_connect(&H, 0, 1, FH_KEY_TRADER, NOW);
