@@ -446,6 +446,9 @@ int main(int argc, char **argv)
     }
     dtx_log(DTX_LOG_INFO, "listening", "addr=%s:%u protocol=fixp", cfg->listen_addr,
             dtx_gateway_port(gw));
+    if (strncmp(cfg->listen_addr, "127.", 4) != 0)
+        dtx_log(DTX_LOG_WARN, "listening beyond loopback", "addr=%s demo_accounts=%u",
+                cfg->listen_addr, cfg->demo_accounts);
 
     /* ---- threads ---- */
     {

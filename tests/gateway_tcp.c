@@ -27,6 +27,11 @@
 typedef struct th {
     dtx_gateway *gw;
     int to_commands;          /* each byte b becomes a command with clordid b */
+    /* 'G' starts a stream of stream_total pattern bytes to that connection,
+     * sent as the output buffer takes them (the session layer's contract). */
+    size_t stream_total, stream_sent;
+    uint32_t stream_conn;
+    atomic_uint writable_calls;
     atomic_uint opened, closed, events;
     atomic_ullong last_event_clordid;
     atomic_uint event_order_errors;
@@ -41,10 +46,42 @@ static int h_open(void *ctx, uint32_t conn, uint64_t now)
     return 0;
 }
 
+static uint8_t pattern(size_t i) { return (uint8_t)(i * 7 + i / 251); }
+
+static void stream_more(th *t)
+{
+    uint8_t chunk[1000];
+    while (t->stream_sent < t->stream_total) {
+        size_t n = t->stream_total - t->stream_sent, took;
+        if (n > sizeof chunk)
+            n = sizeof chunk;
+        for (size_t i = 0; i < n; i++)
+            chunk[i] = pattern(t->stream_sent + i);
+        took = dtx_gateway_send(t->gw, t->stream_conn, chunk, n);
+        t->stream_sent += took;
+        if (took < n)
+            return; /* writable() follows when there is room */
+    }
+}
+
+static void h_writable(void *ctx, uint32_t conn, uint64_t now)
+{
+    th *t = ctx;
+    (void)now;
+    atomic_fetch_add(&t->writable_calls, 1);
+    if (conn == t->stream_conn)
+        stream_more(t);
+}
+
 static size_t h_bytes(void *ctx, uint32_t conn, const uint8_t *d, size_t n, uint64_t now)
 {
     th *t = ctx;
     (void)now;
+    if (n == 1 && d[0] == 'G' && t->stream_total) {
+        t->stream_conn = conn;
+        stream_more(t);
+        return n;
+    }
     if (t->to_commands) {
         for (size_t i = 0; i < n; i++) {
             dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
@@ -106,7 +143,8 @@ static void start(uint32_t max_conns, uint32_t cmd_cap, int to_commands)
     cfg.events = evs;
     cfg.wait = DTX_WAIT_BLOCK;
     cfg.handler = (dtx_gateway_handler){.ctx = &T, .open = h_open, .bytes = h_bytes,
-                                        .closed = h_closed, .event = h_event};
+                                        .writable = h_writable, .closed = h_closed,
+                                        .event = h_event};
     gw = dtx_gateway_create(&cfg);
     cr_assert_not_null(gw, "%s", dtx_error_message());
     T.gw = gw;
@@ -181,6 +219,31 @@ Test(gateway_tcp, bytes_reach_the_handler_in_order_and_its_sends_reach_the_clien
     cr_assert_eq(st.open, 0);
     cr_assert_eq(st.bytes_in, sizeof out);
     cr_assert_eq(st.bytes_out, sizeof out);
+}
+
+Test(gateway_tcp, a_full_output_buffer_takes_less_then_asks_for_more_when_room_returns)
+{
+    enum { TOTAL = 8 << 20 }; /* far beyond the 4 KiB buffer and the socket's */
+    static uint8_t in[TOTAL];
+    start(8, 64, 0);
+    T.stream_total = TOTAL;
+    int fd = client();
+    cr_assert_eq(write(fd, "G", 1), 1);
+    /* Read nothing until the gateway has found the buffer full. */
+    dtx_gateway_stats st;
+    do {
+        dtx_gateway_stats_get(gw, &st);
+    } while (st.out_full == 0);
+    cr_assert_eq(read_n(fd, in, TOTAL), TOTAL);
+    size_t bad = 0;
+    while (bad < TOTAL && in[bad] == pattern(bad))
+        bad++;
+    cr_assert_eq(bad, TOTAL, "first wrong byte at %zu", bad);
+    cr_assert_gt(atomic_load(&T.writable_calls), 0);
+    close(fd);
+    stop();
+    dtx_gateway_stats_get(gw, &st);
+    cr_assert_eq(st.bytes_out, TOTAL);
 }
 
 Test(gateway_tcp, core_events_reach_the_handler_in_order)
