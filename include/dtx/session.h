@@ -121,6 +121,27 @@ dtx_status dtx_session_add_key(dtx_sessions *s, const uint8_t pubkey33[33],
                                uint32_t account, dtx_session_role role,
                                uint32_t flags);
 
+/* What dtx_session_verify_key() reports about the key that signed. */
+typedef struct dtx_session_key_info {
+    uint32_t index;         /* the key's registry index, stable for the process */
+    uint32_t account;
+    dtx_session_role role;
+    uint32_t flags;         /* DTX_KEY_* */
+    int blocked;            /* the account's kill switch (set_account_blocked) */
+} dtx_session_key_info;
+
+/*
+ * For other session layers that authenticate with the same keys (the FIX 4.4
+ * gateway, dtx/fix44.h): checks that pubkey33 is registered and that sig64
+ * (compact r ‖ s, low-S, as PROTOCOL.md's credentials) signs digest with it.
+ * Checks no clock. Returns DTX_OK with *info filled, or DTX_EINVAL with *why
+ * ("unknown key", "bad signature", "high-S signature"). Reads only; safe from
+ * the thread that owns s.
+ */
+dtx_status dtx_session_verify_key(const dtx_sessions *s, const uint8_t pubkey33[33],
+                                  const uint8_t sig64[64], const uint8_t digest[32],
+                                  dtx_session_key_info *info, const char **why);
+
 /* Kill switch seen from the gateway: while blocked, Establish for any key of
  * the account gets EstablishmentReject SessionBlocked. Sessions already
  * established stay (the core rejects their orders AccountDisabled). */
