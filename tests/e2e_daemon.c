@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -108,9 +109,9 @@ static pid_t spawn(const char *config)
 }
 
 /* Waits for the "listening" line (or the process's end) and reads the port. */
-static void start_engine(void)
+static void start_engine_with(const char *config)
 {
-    pid = spawn(NULL);
+    pid = spawn(config);
     for (;;) {
         const char *log = slurp(log_path), *at = strstr(log, "msg=\"listening\" addr=127.0.0.1:");
         int st;
@@ -126,6 +127,8 @@ static void start_engine(void)
         usleep(10000);
     }
 }
+
+static void start_engine(void) { start_engine_with(NULL); }
 
 /* Sends sig and returns the exit status (asserting a normal exit). */
 static int stop_engine(int sig)
@@ -370,6 +373,67 @@ Test(e2e_daemon, the_risk_gate_rejects_an_order_beyond_the_demo_collateral)
     send_order(a, 901, DTX_SIDE_BUY, USD(50000), 10);
     cr_assert_eq(read_new(a).cl_ord_id, 901);
     close(a);
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+}
+
+/* The CPUs thread `name` of the engine may run on (/proc), e.g. "0". */
+static void thread_cpus(const char *name, char *out, size_t cap)
+{
+    char path[128], buf[256];
+    struct dirent *de;
+    DIR *d;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    d = opendir(path);
+    cr_assert_not_null(d);
+    while ((de = readdir(d)) != NULL) {
+        int tid = atoi(de->d_name);
+        if (tid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        int match = fgets(buf, sizeof buf, f) && strncmp(buf, name, strlen(name)) == 0;
+        fclose(f);
+        if (!match)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tid);
+        f = fopen(path, "r");
+        while (f && fgets(buf, sizeof buf, f)) {
+            if (strncmp(buf, "Cpus_allowed_list:", 18) == 0) {
+                char *v = buf + 18;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                size_t len = strcspn(v, "\n");
+                if (len >= cap)
+                    len = cap - 1;
+                memcpy(out, v, len);
+                out[len] = '\0';
+            }
+        }
+        if (f)
+            fclose(f);
+        break;
+    }
+    closedir(d);
+}
+
+Test(e2e_daemon, threads_are_pinned_to_the_configured_cpus)
+{
+    char conf[160], cpus[64];
+    snprintf(conf, sizeof conf, "%s/pin.conf", dir);
+    FILE *f = fopen(conf, "w");
+    fputs("[gateway]\ncpu = 0\n[core]\ncpu = 0\n", f);
+    fclose(f);
+    start_engine_with(conf);
+    const char *log = slurp(log_path);
+    cr_assert_not_null(strstr(log, "msg=\"thread started\" thread=dtx-core cpu=0"), "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"thread started\" thread=dtx-gateway cpu=0"), "%s", log);
+    thread_cpus("dtx-core", cpus, sizeof cpus);
+    cr_assert_str_eq(cpus, "0");
+    thread_cpus("dtx-gateway", cpus, sizeof cpus);
+    cr_assert_str_eq(cpus, "0");
     cr_assert_eq(stop_engine(SIGTERM), 0);
 }
 
