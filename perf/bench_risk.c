@@ -416,6 +416,9 @@ int main(int argc, char **argv)
     stop(&c5);
 
     double ov = (double)hist_q(h0, 0.5);
+    double load = 0;
+    if (getloadavg(&load, 1) != 1)
+        load = -1;
     char out[4096];
     struct utsname u;
     uname(&u);
@@ -437,7 +440,7 @@ int main(int argc, char **argv)
     int len = snprintf(
         out, sizeof out,
         "bench_risk: %u accounts, %u instruments, %zu setup + %zu timed commands, seed %" PRIu64 "\n"
-        "machine: %s, nproc %ld, %s %s; %s cpu %d; TSC %.3f GHz\n"
+        "machine: %s, nproc %ld, %s %s; %s cpu %d; TSC %.3f GHz; load average %.1f at the end\n"
         "audit after pass 1: %s; %" PRIu64 " fills\n\n"
         "| gate call (ns) | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|\n"
         "| measured, timer included | %.1f | %.1f | %.1f | %.0f |\n"
@@ -453,7 +456,7 @@ int main(int argc, char **argv)
         "| engine + gate + accounting, prefetch %d ahead | %.1f | %.2f | | | |\n"
         "| added by risk, prefetching | %.1f | | | | |\n",
         accounts, N_INST, b->n_setup, b->n_timed, seed, cpu_name, sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
-        u.release, pinned ? "pinned to" : "not pinned,", cpu, cpn, ok == DTX_OK ? "conservation OK" : dtx_error_message(),
+        u.release, pinned ? "pinned to" : "not pinned,", cpu, cpn, load, ok == DTX_OK ? "conservation OK" : dtx_error_message(),
         tot.fills, Q(hg, 0.5), Q(hg, 0.99), Q(hg, 0.999), (double)hg->max / cpn, Q(h0, 0.5), Q(h0, 0.99),
         Q(h0, 0.999), (double)h0->max / cpn, QN(hg, 0.5), QN(hg, 0.99), QN(hg, 0.999),
         ((double)hg->max - ov) / cpn, LOOKAHEAD, QN(hp, 0.5), QN(hp, 0.99), QN(hp, 0.999),

@@ -136,6 +136,8 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
         in->ver = 1;
         in->mult = c->contract_multiplier;
         in->mdiv = RISK_X_PER_MONEY % c->contract_multiplier == 0 ? RISK_X_PER_MONEY / c->contract_multiplier : 0;
+        if (in->mdiv)
+            risk_recip_init(in->mdiv, &in->mdiv_mul, &in->mdiv_shift);
         in->mark = DTX_PRICE_NULL;
         in->last = DTX_PRICE_NULL;
         in->im_rate = c->initial_margin_rate;
@@ -349,6 +351,22 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
 
 void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
 {
+    /* first bring in what the batch will touch, so that the misses overlap:
+     * each event's order slot, and for fills the account and position */
+    for (size_t i = 0; n > 1 && i < n; i++) {
+        const dtx_event *ev = &events[i];
+        if (ev->order_id)
+            __builtin_prefetch(&r->orders[order_home(r, ev->order_id)]);
+        if (ev->type == DTX_EV_FILL && ev->account < r->n_accounts) {
+            int k = risk_inst_index(r, ev->security_id);
+            __builtin_prefetch(&r->acct[ev->account]);
+            if (k >= 0) {
+                const char *p = (const char *)risk_pos_at(r, ev->account, (uint32_t)k);
+                __builtin_prefetch(p);
+                __builtin_prefetch(p + 64);
+            }
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         const dtx_event *ev = &events[i];
         if (ev->type != DTX_EV_NEW && ev->type != DTX_EV_FILL && ev->type != DTX_EV_CANCELED &&

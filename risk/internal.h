@@ -40,6 +40,9 @@ typedef struct risk_inst {
     int64_t mult;        /* PRICE9 */
     int64_t mdiv;        /* 1e12 / mult when mult divides 1e12 (the usual
                             case: then money = x / mdiv), else 0 */
+    uint64_t mdiv_mul;   /* x / mdiv = (x * mdiv_mul) >> mdiv_shift for */
+    uint32_t mdiv_shift; /* 0 <= x < 2^63 (risk_recip_init) */
+    uint32_t pad2;
     int64_t ref;         /* reference price: mark, else last trade; 0 none */
     int64_t mark;        /* DTX_PRICE_NULL when unset */
     int64_t last;        /* last trade price; DTX_PRICE_NULL before any */
@@ -230,6 +233,26 @@ static inline int64_t risk_ceil_div64(int64_t a, int64_t d)
 static inline int risk_fits64(i128 v) { return v >= -(i128)INT64_MAX && v <= (i128)INT64_MAX; }
 
 /*
+ * Division by an invariant divisor d >= 1 as a multiplication (Granlund and
+ * Montgomery): with l = ceil(log2 d) and m = ceil(2^(63+l) / d) (which fits 64
+ * bits), floor(x / d) = floor(x * m / 2^(63+l)) for every 0 <= x < 2^63,
+ * because the error m * d - 2^(63+l) is below d <= 2^l.
+ */
+static inline void risk_recip_init(int64_t d, uint64_t *mul, uint32_t *shift)
+{
+    uint32_t l = 0;
+    while (((int64_t)1 << l) < d)
+        l++;
+    unsigned __int128 num = (unsigned __int128)1 << (63 + l);
+    *mul = (uint64_t)((num + (unsigned __int128)d - 1) / (unsigned __int128)d);
+    *shift = 63 + l;
+}
+static inline int64_t risk_recip_div(uint64_t x, uint64_t mul, uint32_t shift)
+{
+    return (int64_t)(((unsigned __int128)x * mul) >> shift);
+}
+
+/*
  * Money of x (contracts x PRICE9) for an instrument: x * mult / 1e12, rounded
  * down (floor) or up (ceil). Fast path: x fits 64 bits and mult divides 1e12,
  * one 64-bit division by mdiv. Otherwise 128 bits, split so that x up to 2^100
@@ -243,8 +266,15 @@ static inline i128 risk_money_floor_wide(i128 x, int64_t mult)
 }
 static inline i128 risk_money_floor(i128 x, const risk_inst *in)
 {
-    if (likely(in->mdiv && risk_fits64(x)))
+    if (likely(in->mdiv && risk_fits64(x))) {
+        if (x >= 0)
+            return risk_recip_div((uint64_t)x, in->mdiv_mul, in->mdiv_shift);
+        /* floor(x / d) = -ceil(-x / d) = -floor((-x + d - 1) / d) */
+        uint64_t nx = (uint64_t)(-(int64_t)x) + (uint64_t)in->mdiv - 1;
+        if (nx < ((uint64_t)1 << 63))
+            return -(i128)risk_recip_div(nx, in->mdiv_mul, in->mdiv_shift);
         return risk_floor_div64((int64_t)x, in->mdiv);
+    }
     return risk_money_floor_wide(x, in->mult);
 }
 static inline i128 risk_money_ceil(i128 x, const risk_inst *in)
