@@ -110,6 +110,8 @@ struct dtx_sessions {
     dtx_event *store_mem;
     uint64_t store_mask;
     uint32_t cod_pending;  /* sessions whose cancel-on-disconnect waits */
+    uint16_t *dropcopy;    /* slots of drop-copy sessions, n_dropcopy of them */
+    uint32_t n_dropcopy;
     dtx_session_stats st;
 };
 
@@ -182,8 +184,10 @@ dtx_sessions *dtx_sessions_create(const dtx_session_config *config,
     s->conns = calloc(c.max_connections, sizeof *s->conns);
     s->out_mem = calloc(c.max_connections, c.send_buffer_bytes);
     s->store_mem = calloc((size_t)c.max_sessions * c.store_depth, sizeof(dtx_event));
+    s->dropcopy = calloc(c.max_sessions, sizeof *s->dropcopy);
     s->secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (!s->keys || !s->sess || !s->conns || !s->out_mem || !s->store_mem || !s->secp) {
+    if (!s->keys || !s->sess || !s->conns || !s->out_mem || !s->store_mem || !s->dropcopy ||
+        !s->secp) {
         dtx_sessions_destroy(s);
         dtx_error_set(DTX_ENOMEM, "sessions: tables for %u connections, %u sessions of %u messages",
                       c.max_connections, c.max_sessions, c.store_depth);
@@ -211,6 +215,7 @@ void dtx_sessions_destroy(dtx_sessions *s)
     free(s->conns);
     free(s->out_mem);
     free(s->store_mem);
+    free(s->dropcopy);
     free(s);
 }
 
@@ -738,6 +743,9 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
         s->st.sessions_held--; /* reused expired slot */
         if (se->cod_pending)
             s->cod_pending--;
+        for (uint32_t i = 0; i < s->n_dropcopy; i++)
+            if (s->dropcopy[i] == (uint16_t)si)
+                s->dropcopy[i] = s->dropcopy[--s->n_dropcopy];
     }
     dtx_event *store = se->store;
     memset(se, 0, sizeof *se);
@@ -753,6 +761,8 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     se->tokens = (uint64_t)s->cfg.throttle_burst * NS_PER_S;
     se->tokens_at = now;
     s->st.sessions_held++;
+    if (s->keys[k].role == DTX_ROLE_DROP_COPY)
+        s->dropcopy[s->n_dropcopy++] = (uint16_t)si;
     dtx_fixp_negotiation_response r = {.request_timestamp = m.timestamp,
                                        .server_flow = DTX_FIXP_FLOW_TYPE_RECOVERABLE};
     memcpy(r.session_id, m.session_id, 16);
@@ -1146,6 +1156,12 @@ dtx_status dtx_session_on_event(dtx_sessions *s, const dtx_event *ev, uint64_t n
 {
     if (!dtx_sbe_report_template(ev))
         return DTX_EINVAL;
+    /* drop copy: reports 200-206 of the account, on each of its drop-copy
+     * sessions' own server flow (a short list, scanned per report) */
+    if (ev->type != DTX_EV_BUSINESS_REJECT)
+        for (uint32_t i = 0; i < s->n_dropcopy; i++)
+            if (s->sess[s->dropcopy[i]].account == ev->account)
+                store_app(s, s->dropcopy[i], ev, 0, 0, now);
     if (ev->session >= s->cfg.max_sessions || !s->sess[ev->session].used)
         return DTX_EINVAL;
     session *se = &s->sess[ev->session];
