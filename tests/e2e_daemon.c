@@ -4,7 +4,9 @@
  * read from its "listening" log line), writes the demo keys file, answers a
  * FIXP Negotiate / Establish / Sequence / NewOrderSingle round trip signed
  * with a key from that file, matches two accounts' orders, rejects through
- * the risk gate an order beyond a demo account's collateral, and exits with
+ * the risk gate an order beyond a demo account's collateral, cancels a
+ * dropped connection's orders (read back by retransmission after
+ * re-establishing), runs its threads on the configured CPUs, and exits with
  * status 0 on SIGTERM or SIGINT after its final stats line; a bad
  * configuration stops it with status 1 and a line naming the key, the value
  * and the line.
@@ -221,6 +223,29 @@ static void load_keys(void)
     }
 }
 
+/* Establishes the already negotiated session `b` with key k on a new
+ * connection; returns the fd and EstablishmentAck.NextSeqNo in *next. */
+static int relogin(uint8_t b, int k, uint64_t *next)
+{
+    uint8_t buf[4200], uuid[16];
+    int fd = connect_engine();
+    size_t n;
+    dtx_frame f;
+    dtx_fixp_establishment_ack ack;
+
+    fh_uuid(uuid, b);
+    n = fh_establish(&client_keys, buf, uuid, now_ns(), k, FH_CRED_GOOD, 5000);
+    send_all(fd, buf, n);
+    f = read_frame(fd, buf);
+    cr_assert_eq(f.template_id, DTX_FIXP_ESTABLISHMENT_ACK_TEMPLATE_ID,
+                 "EstablishmentAck expected, template %u came", f.template_id);
+    cr_assert_gt(dtx_fixp_establishment_ack_decode(f.body, f.body_len, f.block_length, f.version,
+                                                   &ack),
+                 0);
+    *next = ack.next_seq_no;
+    return fd;
+}
+
 /* Negotiates and establishes session `b` with key k (account k + 1) on a new
  * connection, then sends Sequence(1). */
 static int login(uint8_t b, int k)
@@ -434,6 +459,45 @@ Test(e2e_daemon, threads_are_pinned_to_the_configured_cpus)
     cr_assert_str_eq(cpus, "0");
     thread_cpus("dtx-gateway", cpus, sizeof cpus);
     cr_assert_str_eq(cpus, "0");
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+}
+
+Test(e2e_daemon, a_dropped_connection_cancels_its_orders_and_the_client_reads_it_after_reconnect)
+{
+    uint8_t buf[4200], uuid[16];
+    uint64_t next = 0;
+    start_engine();
+    load_keys();
+    int a = login(0xd4, 0); /* account 1: demo keys have cancel-on-disconnect */
+    send_order(a, 601, DTX_SIDE_BUY, USD(49000), 3);
+    dtx_sbe_execution_report_new n = read_new(a); /* server message 1 */
+    close(a);                                    /* no Terminate: dropped */
+
+    /* The cancel is sequenced as message 2 whether or not the client is
+     * back; re-establish until it has been (the core runs on its own). */
+    do {
+        a = relogin(0xd4, 0, &next);
+        if (next < 3) {
+            close(a);
+            usleep(1000);
+        }
+    } while (next < 3);
+    cr_assert_eq(next, 3);
+    fh_uuid(uuid, 0xd4);
+    size_t len = fh_retransmit_request(buf, uuid, now_ns(), 2, 1);
+    send_all(a, buf, len);
+    dtx_frame f = read_frame(a, buf);
+    cr_assert_eq(f.template_id, DTX_FIXP_RETRANSMISSION_TEMPLATE_ID, "template %u", f.template_id);
+    f = read_app(a, buf, DTX_SBE_EXECUTION_REPORT_CANCELED_TEMPLATE_ID);
+    dtx_sbe_execution_report_canceled c;
+    cr_assert_gt(dtx_sbe_execution_report_canceled_decode(f.body, f.body_len, f.block_length,
+                                                          f.version, &c),
+                 0);
+    cr_assert_eq(c.cl_ord_id, 601);
+    cr_assert_eq(c.order_id, n.order_id);
+    cr_assert_eq(c.orig_cl_ord_id, 0);
+    cr_assert_eq(c.cancel_reason, DTX_CANCEL_ON_DISCONNECT);
+    close(a);
     cr_assert_eq(stop_engine(SIGTERM), 0);
 }
 
