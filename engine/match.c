@@ -43,7 +43,13 @@ static inline dtx_event *ev_new(dtx_engine *e, uint8_t type)
     if (unlikely(e->ev_n == EVBUF_CAP))
         flush(e);
     dtx_event *ev = &e->ev[e->ev_n++];
-    memset(ev, 0, sizeof *ev);
+    /* eight 16-byte stores, written out: memset(ev, 0, 128) (and a loop,
+     * which GCC turns back into memset) compiles to rep stos, whose start-up
+     * costs more than the stores themselves */
+    typedef uint64_t v2u64 __attribute__((vector_size(16), may_alias));
+    _Static_assert(sizeof(dtx_event) == 8 * sizeof(v2u64), "eight stores zero an event");
+    v2u64 *w = (v2u64 *)(void *)ev, z = {0, 0};
+    w[0] = z, w[1] = z, w[2] = z, w[3] = z, w[4] = z, w[5] = z, w[6] = z, w[7] = z;
     ev->type = type;
     ev->seq = e->cmd->seq;
     ev->ts = e->cmd->ts;
