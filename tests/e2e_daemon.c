@@ -6,7 +6,8 @@
  * with a key from that file, matches two accounts' orders, rejects through
  * the risk gate an order beyond a demo account's collateral, cancels a
  * dropped connection's orders (read back by retransmission after
- * re-establishing), runs its threads on the configured CPUs, and exits with
+ * re-establishing), serves a thousand FIXP sessions at once, runs its threads
+ * on the configured CPUs, and exits with
  * status 0 on SIGTERM or SIGINT after its final stats line; a bad
  * configuration stops it with status 1 and a line naming the key, the value
  * and the line.
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -499,6 +501,64 @@ Test(e2e_daemon, a_dropped_connection_cancels_its_orders_and_the_client_reads_it
     cr_assert_eq(c.cancel_reason, DTX_CANCEL_ON_DISCONNECT);
     close(a);
     cr_assert_eq(stop_engine(SIGTERM), 0);
+}
+
+Test(e2e_daemon, a_thousand_fixp_sessions_trade_through_one_gateway_thread)
+{
+    enum { N = 1000 };
+    static int fds[N];
+    static uint8_t uuids[N][16];
+    uint8_t buf[4200];
+    char conf[160];
+    struct rlimit rl;
+    dtx_frame f;
+
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < N + 64) {
+        rl.rlim_cur = rl.rlim_max < 2 * N ? rl.rlim_max : 2 * N;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    cr_assert_geq(rl.rlim_cur, N + 64, "needs %d file descriptors", N + 64);
+    /* Generous handshake limits: a loaded 2-core test machine signs and
+     * verifies 2,000 credentials here. */
+    snprintf(conf, sizeof conf, "%s/many.conf", dir);
+    FILE *cf = fopen(conf, "w");
+    fputs("[session]\nhandshake_timeout_ms = 600000\nclock_skew_ms = 600000\n", cf);
+    fclose(cf);
+    start_engine_with(conf);
+    load_keys();
+
+    uint64_t t = now_ns();
+    for (int i = 0; i < N; i++) {
+        memset(uuids[i], 0xe0, 16);
+        uuids[i][0] = (uint8_t)i;
+        uuids[i][1] = (uint8_t)(i >> 8);
+        fds[i] = connect_engine();
+        send_all(fds[i], buf, fh_negotiate(&client_keys, buf, uuids[i], t, i % 4, FH_CRED_GOOD, 1));
+    }
+    for (int i = 0; i < N; i++) {
+        f = read_frame(fds[i], buf);
+        cr_assert_eq(f.template_id, DTX_FIXP_NEGOTIATION_RESPONSE_TEMPLATE_ID, "session %d", i);
+        send_all(fds[i], buf,
+                 fh_establish(&client_keys, buf, uuids[i], t + 1, i % 4, FH_CRED_GOOD, 60000));
+    }
+    for (int i = 0; i < N; i++) {
+        f = read_frame(fds[i], buf);
+        cr_assert_eq(f.template_id, DTX_FIXP_ESTABLISHMENT_ACK_TEMPLATE_ID, "session %d", i);
+        send_all(fds[i], buf, fh_sequence(buf, 1));
+        send_order(fds[i], 10000 + (uint64_t)i, DTX_SIDE_BUY, USD(40000) + i * USD(1), 1);
+    }
+    for (int i = 0; i < N; i++) {
+        dtx_sbe_execution_report_new n = read_new(fds[i]);
+        cr_assert_eq(n.cl_ord_id, 10000 + (uint64_t)i, "session %d", i);
+        cr_assert_eq(n.price, USD(40000) + i * USD(1));
+    }
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    cr_assert_eq(stop_engine(SIGTERM), 0);
+    const char *log = slurp(log_path);
+    cr_assert_not_null(strstr(log, "accepted=1000 refused=0"), "%s", log);
 }
 
 Test(e2e_daemon, a_bad_configuration_exits_1_naming_line_key_and_value)
