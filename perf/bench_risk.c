@@ -15,6 +15,9 @@
  *           subtracted; again with dtx_engine_prefetch + dtx_risk_prefetch
  *           LOOKAHEAD commands ahead (what a core working through a burst
  *           from its ring does);
+ *           The gate requests of pass 1 are recorded and replayed against
+ *           its final state, batch timed: in order, prefetching, and the
+ *           first 1,000 repeated (data in cache: the arithmetic alone);
  *   pass 2  engine alone (no gate, no accounting), batch timed;
  *   pass 3  engine + gate + accounting, batch timed;
  *   pass 4, 5  the same two, prefetching.
@@ -154,13 +157,51 @@ static void sink(void *p, const dtx_event *ev, size_t n)
 }
 
 static ctx *g_timed;
+/* Gate requests recorded in pass 1, replayed in isolation afterwards. */
+typedef struct recorded {
+    dtx_gate_request req;
+    dtx_command cmd;
+} recorded;
+static recorded *g_rec;
+static size_t g_n_rec, g_cap_rec;
+
 static uint16_t timed_gate(void *p, const dtx_gate_request *req)
 {
     uint64_t t0 = tsc_begin();
     uint16_t r = dtx_risk_gate(p, req);
     uint64_t t1 = tsc_end();
     hist_add(g_timed->h, t1 - t0);
+    if (g_rec && g_n_rec < g_cap_rec) {
+        g_rec[g_n_rec].req = *req;
+        g_rec[g_n_rec].cmd = *req->cmd;
+        g_n_rec++;
+    }
     return r;
+}
+
+/* ns per gate call over the recorded requests, in order (accounts at random),
+ * with or without prefetching ahead; or the first `hot` requests over and over
+ * (their accounts stay in cache: the arithmetic alone). */
+typedef struct replay_result {
+    double cold, prefetched, hot;
+} replay_result;
+
+static double replay_once(dtx_risk *r, size_t lookahead, size_t hot, double cpn)
+{
+    size_t n = hot ? hot : g_n_rec, rounds = hot ? (g_n_rec / hot) : 1;
+    volatile uint32_t sink_rej = 0;
+    uint64_t t0 = tsc_begin();
+    for (size_t k = 0; k < rounds; k++)
+        for (size_t i = 0; i < n; i++) {
+            if (lookahead && i + lookahead < n)
+                dtx_risk_prefetch(r, &g_rec[i + lookahead].cmd);
+            dtx_gate_request q = g_rec[i].req;
+            q.cmd = &g_rec[i].cmd;
+            sink_rej += dtx_risk_gate(r, &q);
+        }
+    uint64_t t1 = tsc_end();
+    (void)sink_rej;
+    return (double)(t1 - t0) / cpn / (double)(n * rounds);
 }
 __attribute__((noinline)) static uint16_t empty_gate(void *p, const dtx_gate_request *req)
 {
@@ -339,8 +380,10 @@ static double batch_pass(const bench *b, int with_risk, size_t lookahead, double
     return (double)(t1 - t0) / cyc_per_ns / (double)b->n_timed;
 }
 
-/* Per-call timed gate; returns the audit status of the risk afterwards. */
-static dtx_status timed_pass(const bench *b, size_t lookahead, hist *h, dtx_risk_totals *tot)
+/* Per-call timed gate; returns the audit status of the risk afterwards. With
+ * rr, also replays the recorded requests in isolation. */
+static dtx_status timed_pass(const bench *b, size_t lookahead, hist *h, dtx_risk_totals *tot, replay_result *rr,
+                             double cpn)
 {
     ctx c;
     start(b, &c, 1);
@@ -348,6 +391,11 @@ static dtx_status timed_pass(const bench *b, size_t lookahead, hist *h, dtx_risk
     c.h = h;
     dtx_engine_set_gate(c.e, timed_gate, c.r);
     run_timed(b, &c, lookahead);
+    if (rr) {
+        rr->cold = replay_once(c.r, 0, 0, cpn);
+        rr->prefetched = replay_once(c.r, LOOKAHEAD, 0, cpn);
+        rr->hot = replay_once(c.r, 0, 1000, cpn);
+    }
     dtx_risk_get_totals(c.r, tot);
     dtx_status ok = dtx_risk_check(c.r);
     stop(&c);
@@ -393,9 +441,13 @@ int main(int argc, char **argv)
      * the same with prefetching LOOKAHEAD commands ahead */
     hist *hg = calloc(1, sizeof *hg), *hp = calloc(1, sizeof *hp), *h0 = calloc(1, sizeof *h0);
     dtx_risk_totals tot;
-    dtx_status ok = timed_pass(b, 0, hg, &tot);
+    g_cap_rec = b->n_timed;
+    g_rec = malloc(sizeof *g_rec * g_cap_rec);
+    replay_result rr = {0};
+    dtx_status ok = timed_pass(b, 0, hg, &tot, &rr, cpn);
+    g_rec = (free(g_rec), NULL);
     if (ok == DTX_OK)
-        ok = timed_pass(b, LOOKAHEAD, hp, &tot);
+        ok = timed_pass(b, LOOKAHEAD, hp, &tot, NULL, cpn);
     for (uint64_t i = 0; i < hg->n; i++) {
         dtx_gate_request req = {0};
         uint64_t t0 = tsc_begin();
@@ -448,6 +500,10 @@ int main(int argc, char **argv)
         "| gate, timer subtracted | %.1f | %.1f | %.1f | %.0f |\n"
         "| gate, timer subtracted, prefetch %d ahead | %.1f | %.1f | %.1f | %.0f |\n\n"
         "gate calls: %" PRIu64 " (new orders and replaces reaching the gate)\n\n"
+        "| gate alone, batch timed over the recorded requests | ns/call |\n|---|---|\n"
+        "| in stream order (accounts at random) | %.1f |\n"
+        "| in stream order, prefetch %d ahead | %.1f |\n"
+        "| 1,000 requests repeated (data in cache: arithmetic) | %.1f |\n\n"
         "| throughput | ns/command | Mcommands/s | events | fills | rejects |\n|---|---|---|---|---|---|\n"
         "| engine alone | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
         "| engine + gate + accounting | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
@@ -460,7 +516,7 @@ int main(int argc, char **argv)
         tot.fills, Q(hg, 0.5), Q(hg, 0.99), Q(hg, 0.999), (double)hg->max / cpn, Q(h0, 0.5), Q(h0, 0.99),
         Q(h0, 0.999), (double)h0->max / cpn, QN(hg, 0.5), QN(hg, 0.99), QN(hg, 0.999),
         ((double)hg->max - ov) / cpn, LOOKAHEAD, QN(hp, 0.5), QN(hp, 0.99), QN(hp, 0.999),
-        ((double)hp->max - ov) / cpn, hg->n, ns_engine, 1000.0 / ns_engine, c2.events, c2.fills, c2.rejects,
+        ((double)hp->max - ov) / cpn, hg->n, rr.cold, LOOKAHEAD, rr.prefetched, rr.hot, ns_engine, 1000.0 / ns_engine, c2.events, c2.fills, c2.rejects,
         ns_risk, 1000.0 / ns_risk, c3.events, c3.fills, c3.rejects, ns_risk - ns_engine, LOOKAHEAD, ns_engine_p,
         1000.0 / ns_engine_p, LOOKAHEAD, ns_risk_p, 1000.0 / ns_risk_p, ns_risk_p - ns_engine_p);
     fputs(out, stdout);

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "risk/internal.h"
 
@@ -38,6 +39,26 @@ const dtx_risk_instrument_config *dtx_risk_default_instruments(uint32_t *n)
 }
 
 /* ---- creation ---------------------------------------------------------------------------- */
+
+/* Zeroed memory for the large arrays: 2 MiB aligned and advised for
+ * transparent huge pages when that large (the gate reads accounts and
+ * positions at random: fewer TLB misses), 64-byte aligned otherwise; touched
+ * here. Freed with free(). */
+static void *big_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t align = bytes >= huge ? huge : 64;
+    size_t size = (bytes + align - 1) / align * align;
+    void *p = aligned_alloc(align, size ? size : align);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == huge)
+        (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    memset(p, 0, size ? size : align);
+    return p;
+}
 
 static uint32_t pow2_at_least(uint64_t n)
 {
@@ -115,20 +136,16 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
     r->epoch = 1; /* accounts start at 0: their first refresh visits (nothing) */
     size_t npos = (size_t)cfg->n_accounts * cfg->n_instruments;
     r->inst = calloc(r->n_inst, sizeof *r->inst);
-    r->acct = calloc(r->n_accounts, sizeof *r->acct);
-    size_t pos_bytes = (npos * sizeof *r->pos + 63) / 64 * 64;
-    r->pos = aligned_alloc(64, pos_bytes ? pos_bytes : 64);
-    r->cold = calloc(npos, sizeof *r->cold);
-    r->active = calloc((size_t)r->n_accounts * r->mask_words, sizeof *r->active);
-    r->orders = calloc((size_t)r->order_mask + 1, sizeof *r->orders);
+    r->acct = big_alloc((size_t)r->n_accounts * sizeof *r->acct);
+    r->pos = big_alloc(npos * sizeof *r->pos);
+    r->cold = big_alloc(npos * sizeof *r->cold);
+    r->active = big_alloc((size_t)r->n_accounts * r->mask_words * sizeof *r->active);
+    r->orders = big_alloc(((size_t)r->order_mask + 1) * sizeof *r->orders);
     r->sid_keys = calloc((size_t)r->sid_mask + 1, sizeof *r->sid_keys);
     r->sid_vals = calloc((size_t)r->sid_mask + 1, sizeof *r->sid_vals);
     if (!r->inst || !r->acct || !r->pos || !r->cold || !r->active || !r->orders || !r->sid_keys || !r->sid_vals)
         goto nomem;
-    /* touch everything now, so that no page fault happens on the order path */
-    memset(r->pos, 0, npos * sizeof *r->pos);
-    memset(r->acct, 0, (size_t)r->n_accounts * sizeof *r->acct);
-    memset(r->orders, 0, ((size_t)r->order_mask + 1) * sizeof *r->orders);
+    /* everything is touched (big_alloc zeroes): no page fault on the order path */
     for (uint32_t i = 0; i < r->n_inst; i++) {
         const dtx_risk_instrument_config *c = &cfg->instruments[i];
         risk_inst *in = &r->inst[i];
