@@ -124,6 +124,7 @@ fuzz-long: fuzz-build
 bench: release
 	@if [ -x $(BUILD)/release/bench_book ]; then ./$(BUILD)/release/bench_book; \
 	else echo "bench: $(BUILD)/release/bench_book was not built (perf/bench_book.c missing?)"; fi
+	@if [ -x $(BUILD)/release/bench_risk ]; then ./$(BUILD)/release/bench_risk; fi
 
 difftest-long: release
 	@if [ -x $(BUILD)/release/difftest-long ]; then \
