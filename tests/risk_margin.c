@@ -308,3 +308,22 @@ Test(risk_margin, withdrawal_may_not_leave_equity_below_initial_margin)
     cr_assert_eq(t.net_deposits, USD(30000) - USD(9899) - 500000);
     rfx_check(&X);
 }
+
+Test(risk_margin, orders_without_a_price_are_valued_at_the_band_edge)
+{
+    rfx_set(&X, DTX_RISK_PARAM_MARK_PRICE, 0, FX_SEC, FX_PX(100)); /* band 10 %: edges 90 and 110 */
+    fx_pend(&X.f, fx_stop(A, 1, FX_BUY, 105, 10));
+    /* 10% of 10 x 100, loss 10 x (110 - 100), taker fee on 10 x 110 */
+    dtx_risk_account_view v = rfx_account(&X, A);
+    cr_assert_eq(v.initial_margin, USD(200) + 550000);
+    dtx_risk_position_view p = rfx_position(&X, A, FX_SEC);
+    cr_assert_eq(p.open_buy_qty, 10);
+    cr_assert_eq(p.open_buy_notional, 0); /* no price of its own */
+    /* sells: 50 + 5 x (100 - 90) + fee on 5 x 90 = 100.225 < 200.55 */
+    fx_pend(&X.f, fx_stop(A, 2, FX_SELL, 95, 5));
+    cr_assert_eq(rfx_account(&X, A).initial_margin, USD(200) + 550000);
+    /* a wider band widens the edge: 20 % -> 10 x 100 + 10 x 20 + fee on 1200 */
+    cr_assert_eq(rfx_set(&X, DTX_RISK_PARAM_PRICE_BAND, 0, FX_SEC, RATE_PCT(20)), RFX_BAND);
+    cr_assert_eq(rfx_account(&X, A).initial_margin, USD(300) + 600000);
+    rfx_check(&X);
+}
