@@ -33,6 +33,11 @@
 #include "dtx/error.h"
 #include "dtx/ring.h"
 
+/* How a side sleeps: the value of its *_sleeping flag, so the waker makes
+ * only the one system call that reaches it. */
+#define SLEEP_FUTEX 1u /* in futex_wait on the *_seq word */
+#define SLEEP_FD 2u    /* in the caller's own poll (epoll) on the eventfd */
+
 /* Iterations spent spinning before yielding or sleeping. */
 #define RING_SPIN_BEFORE_SLEEP 256u
 /* Spin and yield loops read the clock once per this many iterations. */
@@ -192,13 +197,17 @@ static inline void notify_consumer(dtx_ring *r)
     /* Pairs with the seq_cst fence in consumer_prepare_sleep(): either the
      * consumer sees our new tail, or we see its flag. */
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&r->consumer_sleeping, 0, memory_order_relaxed)) {
+    if (atomic_load_explicit(&r->consumer_sleeping, memory_order_relaxed)) {
+        uint32_t how = atomic_exchange_explicit(&r->consumer_sleeping, 0, memory_order_relaxed);
+        if (how == 0)
+            return;
         /* Release pairs with the consumer's load-acquire of data_seq; the
          * futex syscall itself orders the word. */
         atomic_fetch_add_explicit(&r->data_seq, 1, memory_order_release);
-        futex_wake_all(&r->data_seq);
-        eventfd_signal(r->data_fd);
+        if (how == SLEEP_FUTEX)
+            futex_wake_all(&r->data_seq);
+        else
+            eventfd_signal(r->data_fd);
     }
 }
 
@@ -272,12 +281,16 @@ static inline void notify_producer(dtx_ring *r)
         return;
     /* Pairs with the seq_cst fence in producer_prepare_sleep(). */
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->producer_sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&r->producer_sleeping, 0, memory_order_relaxed)) {
+    if (atomic_load_explicit(&r->producer_sleeping, memory_order_relaxed)) {
+        uint32_t how = atomic_exchange_explicit(&r->producer_sleeping, 0, memory_order_relaxed);
+        if (how == 0)
+            return;
         /* Release pairs with the producer's load-acquire of space_seq. */
         atomic_fetch_add_explicit(&r->space_seq, 1, memory_order_release);
-        futex_wake_all(&r->space_seq);
-        eventfd_signal(r->space_fd);
+        if (how == SLEEP_FUTEX)
+            futex_wake_all(&r->space_seq);
+        else
+            eventfd_signal(r->space_fd);
     }
 }
 
@@ -328,10 +341,10 @@ size_t dtx_ring_pop(dtx_ring *r, void *out, size_t max)
 
 /* Raises the consumer's flag; returns 1 when the ring is still empty (the
  * consumer may sleep), 0 when a record arrived (flag lowered again). */
-static int consumer_prepare_sleep(dtx_ring *r)
+static int consumer_prepare_sleep(dtx_ring *r, uint32_t how)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    atomic_store_explicit(&r->consumer_sleeping, 1, memory_order_relaxed);
+    atomic_store_explicit(&r->consumer_sleeping, how, memory_order_relaxed);
     /* Pairs with the seq_cst fence in notify_consumer(). */
     atomic_thread_fence(memory_order_seq_cst);
     if (consumer_avail(r, head, 1) > 0) {
@@ -341,10 +354,10 @@ static int consumer_prepare_sleep(dtx_ring *r)
     return 1;
 }
 
-static int producer_prepare_sleep(dtx_ring *r, size_t need)
+static int producer_prepare_sleep(dtx_ring *r, size_t need, uint32_t how)
 {
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    atomic_store_explicit(&r->producer_sleeping, 1, memory_order_relaxed);
+    atomic_store_explicit(&r->producer_sleeping, how, memory_order_relaxed);
     /* Pairs with the seq_cst fence in notify_producer(). */
     atomic_thread_fence(memory_order_seq_cst);
     if (producer_free(r, tail, need) >= need) {
@@ -379,7 +392,7 @@ int dtx_ring_wait_readable(dtx_ring *r, uint32_t timeout_ms)
     if (r->wait == DTX_WAIT_BLOCK) {
         /* Acquire pairs with the release increment in notify_consumer(). */
         seq = atomic_load_explicit(&r->data_seq, memory_order_acquire);
-        if (!consumer_prepare_sleep(r))
+        if (!consumer_prepare_sleep(r, SLEEP_FUTEX))
             return 1;
         futex_wait(&r->data_seq, seq, timeout_ms);
         atomic_store_explicit(&r->consumer_sleeping, 0, memory_order_relaxed);
@@ -416,7 +429,7 @@ int dtx_ring_wait_writable(dtx_ring *r, size_t need, uint32_t timeout_ms)
     }
     if (r->wait == DTX_WAIT_BLOCK) {
         seq = atomic_load_explicit(&r->space_seq, memory_order_acquire);
-        if (!producer_prepare_sleep(r, need))
+        if (!producer_prepare_sleep(r, need, SLEEP_FUTEX))
             return 1;
         futex_wait(&r->space_seq, seq, timeout_ms);
         atomic_store_explicit(&r->producer_sleeping, 0, memory_order_relaxed);
@@ -438,7 +451,7 @@ int dtx_ring_wait_writable(dtx_ring *r, size_t need, uint32_t timeout_ms)
     }
 }
 
-int dtx_ring_arm_readable(dtx_ring *r) { return consumer_prepare_sleep(r); }
+int dtx_ring_arm_readable(dtx_ring *r) { return consumer_prepare_sleep(r, SLEEP_FD); }
 
 void dtx_ring_disarm_readable(dtx_ring *r)
 {
@@ -449,7 +462,7 @@ int dtx_ring_arm_writable(dtx_ring *r, size_t need)
 {
     if (need > r->capacity)
         need = r->capacity;
-    return producer_prepare_sleep(r, need);
+    return producer_prepare_sleep(r, need, SLEEP_FD);
 }
 
 void dtx_ring_disarm_writable(dtx_ring *r)

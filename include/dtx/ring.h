@@ -76,9 +76,10 @@ typedef struct dtx_ring {
     /* Sleep/wake words, written only around a sleep. */
     alignas(DTX_CACHE_LINE) _Atomic uint32_t data_seq;  /* futex: bumped when data
                                                            is published to a sleeper */
-    _Atomic uint32_t consumer_sleeping; /* 1 while the consumer may sleep */
+    _Atomic uint32_t consumer_sleeping; /* non-zero while the consumer may sleep:
+                                           1 on the futex, 2 on data_fd */
     _Atomic uint32_t space_seq;     /* futex: bumped when space is freed for a sleeper */
-    _Atomic uint32_t producer_sleeping; /* 1 while the producer may sleep */
+    _Atomic uint32_t producer_sleeping; /* likewise for the producer (space_fd) */
     int data_fd;                    /* eventfd written with data_seq, or -1 */
     int space_fd;                   /* eventfd written with space_seq, or -1 */
 
