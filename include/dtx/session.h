@@ -49,7 +49,9 @@ typedef struct dtx_sessions dtx_sessions;
 
 /* Role of a registered key (PROTOCOL.md, Roles and administration). Only
  * DTX_ROLE_TRADER may send orders (100-103); the others are answered
- * BusinessMessageReject NotAuthorized until their messages exist. */
+ * BusinessMessageReject NotAuthorized until their messages exist. A
+ * DTX_ROLE_DROP_COPY session receives a copy of every report 200-206 of its
+ * key's account, on its own server flow. */
 typedef enum dtx_session_role {
     DTX_ROLE_TRADER = 1,
     DTX_ROLE_DROP_COPY = 2,
