@@ -91,13 +91,16 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
             *ox -= (i128)q->old_leaves * q->old_price;
     }
 
-    int64_t max_pos = pick(own ? own->max_position : 0, in->max_position, r->defaults.max_position);
-    int64_t worst = buy ? p->qty + bq + bm : p->qty - sq - sm; /* position if the side fills */
-    if (max_pos && (buy ? worst > max_pos : worst < -max_pos))
-        return DTX_REJ_POSITION_LIMIT;
-
-    if ((q->exec_inst & DTX_EXEC_REDUCE_ONLY) && (buy ? worst > 0 : worst < 0))
-        return DTX_REJ_REDUCE_ONLY_WOULD_INCREASE;
+    /* exposure checks apply to what adds open quantity: a replace that does
+     * not is let through even where a lowered limit is already exceeded */
+    if (q->leaves_qty > q->old_leaves) {
+        int64_t max_pos = pick(own ? own->max_position : 0, in->max_position, r->defaults.max_position);
+        int64_t worst = buy ? p->qty + bq + bm : p->qty - sq - sm; /* position if the side fills */
+        if (max_pos && (buy ? worst > max_pos : worst < -max_pos))
+            return DTX_REJ_POSITION_LIMIT;
+        if ((q->exec_inst & DTX_EXEC_REDUCE_ONLY) && (buy ? worst > 0 : worst < 0))
+            return DTX_REJ_REDUCE_ONLY_WOULD_INCREASE;
+    }
 
     dtx_risk_account_refresh(r, acct);
     /* only the order's side moves: the other scenario is cached */

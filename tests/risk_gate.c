@@ -362,3 +362,15 @@ Test(risk_gate, parameter_reads_and_refused_changes)
     cr_assert_eq(ch.old_value, 0);
     cr_assert_eq(ch.new_value, 7);
 }
+
+Test(risk_gate, replace_that_does_not_add_quantity_passes_a_lowered_position_limit)
+{
+    uint64_t id = fx_rest(&X.f, fx_limit(A, 1, FX_BUY, 99, 10));
+    rfx_set(&X, DTX_RISK_PARAM_MAX_POSITION, A, FX_SEC, 5);
+    fx_send(&X.f, fx_replace(A, 2, id, FX_KEEP, 12));
+    fx_expect_cancel_reject(&X.f, 0, &X.f.last, DTX_REJ_POSITION_LIMIT);
+    fx_send(&X.f, fx_replace(A, 3, id, 98, 8)); /* less, at a new price */
+    cr_assert_eq(fx_ev(&X.f, 0)->type, DTX_EV_REPLACED, "%s", fx_dump(&X.f));
+    fx_rejected(&X.f, fx_limit(A, 4, FX_BUY, 97, 1), DTX_REJ_POSITION_LIMIT);
+    rfx_check(&X);
+}

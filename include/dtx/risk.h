@@ -130,7 +130,9 @@ void dtx_risk_destroy(dtx_risk *r);
  *   PositionLimit       |position + open orders of the side + this order| >
  *                       max, on the side the order increases;
  *   ReduceOnlyWouldIncrease  a ReduceOnly order that, with the open orders of
- *                       its side, could take the position past zero;
+ *                       its side, could take the position past zero (these
+ *                       two only for orders adding open quantity: a replace
+ *                       that shrinks an order passes them);
  *   InsufficientMargin  the account's initial-margin requirement with this
  *                       order exceeds its equity (an order that does not raise
  *                       the requirement is always accepted).
