@@ -159,6 +159,7 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
         b->cfg = *ic;
         b->security_id = ic->security_id;
         b->tick = ic->tick_size;
+        b->tick_div = udiv_init((uint64_t)ic->tick_size);
         b->min_price = ic->min_price;
         b->min_ticks = ic->min_price / ic->tick_size;
         b->n_levels = (uint32_t)((ic->max_price - ic->min_price) / ic->tick_size + 1);

@@ -115,6 +115,32 @@ typedef struct dtx_expiry_entry {
     uint32_t gen;
 } dtx_expiry_entry;
 
+/* Unsigned division by a run-time constant without a divide instruction
+ * (Granlund and Montgomery, "Division by invariant integers using
+ * multiplication", 1994, figure 4.1): exact for every 64-bit dividend and every
+ * divisor >= 1. Set up by udiv_init() at creation. */
+typedef struct dtx_udiv {
+    uint64_t magic;
+    uint8_t sh1, sh2;
+} dtx_udiv;
+
+__extension__ typedef unsigned __int128 dtx_u128;
+
+static inline dtx_udiv udiv_init(uint64_t d)
+{
+    unsigned l = d > 1 ? 64u - (unsigned)__builtin_clzll(d - 1) : 0; /* ceil(log2 d) */
+    dtx_u128 two_l = (dtx_u128)1 << l;
+    dtx_udiv u = {.magic = (uint64_t)(((two_l - d) << 64) / d + 1),
+                  .sh1 = (uint8_t)(l ? 1 : 0), .sh2 = (uint8_t)(l ? l - 1 : 0)};
+    return u;
+}
+
+static inline uint64_t udiv(const dtx_udiv *u, uint64_t n)
+{
+    uint64_t t = (uint64_t)(((dtx_u128)n * u->magic) >> 64);
+    return (t + ((n - t) >> u->sh1)) >> u->sh2;
+}
+
 typedef struct dtx_book {
     dtx_level *levels;       /* [n_levels] */
     dtx_bitset bits[2];      /* BID, ASK */
@@ -124,6 +150,7 @@ typedef struct dtx_book {
     int64_t min_ticks;       /* price of level 0, in ticks */
     int64_t min_price;       /* PRICE9 of level 0 */
     int64_t tick;            /* PRICE9 */
+    dtx_udiv tick_div;       /* division by tick */
     int64_t min_qty, max_qty, lot;
     uint32_t band;           /* market protection band, ticks */
     uint32_t security_id;

@@ -436,7 +436,8 @@ static void run_triggers(dtx_engine *e, dtx_book *b)
 /* Price in ticks; *on_tick tells whether it was a whole number of ticks. */
 static inline int64_t price_ticks(const dtx_book *b, int64_t price, int *on_tick)
 {
-    int64_t q = price / b->tick;
+    /* prices reaching here are > 0 (validated); '/' kept for any other */
+    int64_t q = likely(price > 0) ? (int64_t)udiv(&b->tick_div, (uint64_t)price) : price / b->tick;
     *on_tick = q * b->tick == price;
     return q;
 }

@@ -40,7 +40,7 @@ static inline uint32_t price_level(const dtx_book *b, int64_t price)
 {
     if (price == DTX_PRICE_NULL || price < b->min_price)
         return DTX_NONE;
-    uint64_t l = (uint64_t)(price - b->min_price) / (uint64_t)b->tick;
+    uint64_t l = udiv(&b->tick_div, (uint64_t)(price - b->min_price));
     return l < b->n_levels ? (uint32_t)l : DTX_NONE;
 }
 
