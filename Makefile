@@ -14,11 +14,12 @@
 JOBS ?= 2
 BUILD ?= build
 
-FUZZ_TARGETS := fuzz_engine fuzz_cmdfile fuzz_session
+FUZZ_TARGETS := fuzz_engine fuzz_cmdfile fuzz_session fuzz_risk
 # short runs in `make test`: seconds, and a bound on the number of inputs
 FUZZ_TIME_fuzz_engine := 60
 FUZZ_TIME_fuzz_cmdfile := 30
 FUZZ_TIME_fuzz_session := 30
+FUZZ_TIME_fuzz_risk := 30
 FUZZ_RUNS := 20000000
 FUZZ_LONG_TIME := 1800
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -28,6 +29,8 @@ FUZZ_MAX_LEN_fuzz_engine := 4096
 FUZZ_MAX_LEN_fuzz_cmdfile := 16384
 # the session target's input is a script of reads, ticks and events (tests/fuzz/fuzz_session.c)
 FUZZ_MAX_LEN_fuzz_session := 8192
+# the risk target's generator uses ~6 bytes a command (tests/fuzz/fuzz_risk.c)
+FUZZ_MAX_LEN_fuzz_risk := 4096
 
 SHELL := /bin/bash
 
@@ -101,6 +104,7 @@ test-fuzz: fuzz-build
 	    s=$(FUZZ_TIME_fuzz_cmdfile); m=$(FUZZ_MAX_LEN_fuzz_cmdfile); \
 	    if [ $$t = fuzz_engine ]; then s=$(FUZZ_TIME_fuzz_engine); m=$(FUZZ_MAX_LEN_fuzz_engine); fi; \
 	    if [ $$t = fuzz_session ]; then s=$(FUZZ_TIME_fuzz_session); m=$(FUZZ_MAX_LEN_fuzz_session); fi; \
+	    if [ $$t = fuzz_risk ]; then s=$(FUZZ_TIME_fuzz_risk); m=$(FUZZ_MAX_LEN_fuzz_risk); fi; \
 	    echo "== $$t: $$s s on a copy of tests/fuzz/corpus/$$t"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$$s \
 	        -runs=$(FUZZ_RUNS) -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c 2>&1 | \
@@ -116,6 +120,7 @@ fuzz-long: fuzz-build
 	    cp -n tests/fuzz/corpus/$$t/* $$c/ 2>/dev/null || true; \
 	    m=$(FUZZ_MAX_LEN_fuzz_cmdfile); [ $$t != fuzz_engine ] || m=$(FUZZ_MAX_LEN_fuzz_engine); \
 	    [ $$t != fuzz_session ] || m=$(FUZZ_MAX_LEN_fuzz_session); \
+	    [ $$t != fuzz_risk ] || m=$(FUZZ_MAX_LEN_fuzz_risk); \
 	    echo "== $$t: $(FUZZ_LONG_TIME) s, corpus $$c"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$(FUZZ_LONG_TIME) \
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c; \
