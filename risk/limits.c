@@ -72,8 +72,8 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
 
     if (!replace) {
         uint32_t max_open = a->max_open_orders ? a->max_open_orders : r->defaults.max_open_orders;
-        if (max_open && a->open_orders >= max_open)
-            return DTX_REJ_TOO_MANY_OPEN_ORDERS;
+        if ((max_open && a->open_orders >= max_open) || unlikely(r->n_orders >= r->max_orders))
+            return DTX_REJ_TOO_MANY_OPEN_ORDERS; /* the account's limit, or the risk's own capacity */
     }
 
     /* the open totals of the order's side with this order in place of its old

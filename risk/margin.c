@@ -396,3 +396,78 @@ dtx_status dtx_risk_check(const dtx_risk *r)
     free(opens);
     return st;
 }
+
+/* ---- digest ---------------------------------------------------------------------------- */
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+uint64_t dtx_risk_digest(const dtx_risk *r)
+{
+    uint64_t h = 0x6a09e667f3bcc908ULL;
+    for (uint32_t k = 0; k < r->n_inst; k++) {
+        const risk_inst *in = &r->inst[k];
+        h = mix(h, in->security_id);
+        h = mix(h, (uint64_t)in->mark);
+        h = mix(h, (uint64_t)in->last);
+        h = mix(h, (uint64_t)in->im_rate);
+        h = mix(h, (uint64_t)in->mm_rate);
+        h = mix(h, (uint64_t)in->band_rate);
+        h = mix(h, (uint64_t)in->maker_fee);
+        h = mix(h, (uint64_t)in->taker_fee);
+        h = mix(h, in->max_leverage);
+        h = mix(h, (uint64_t)in->max_order_qty);
+        h = mix(h, (uint64_t)in->max_position);
+    }
+    h = mix(h, (uint64_t)r->defaults.max_order_qty);
+    h = mix(h, (uint64_t)r->defaults.max_notional);
+    h = mix(h, (uint64_t)r->defaults.max_position);
+    h = mix(h, r->defaults.max_open_orders);
+    h = mix(h, r->defaults.max_leverage);
+    for (uint32_t a = 0; a < r->n_accounts; a++) {
+        const risk_account *ac = &r->acct[a];
+        h = mix(h, (uint64_t)ac->collateral);
+        h = mix(h, ac->open_orders);
+        h = mix(h, ac->disabled);
+        h = mix(h, (uint64_t)ac->max_notional);
+        h = mix(h, ac->max_open_orders);
+        h = mix(h, ac->max_leverage);
+        for (uint32_t k = 0; k < r->n_inst; k++) {
+            const risk_pos *p = risk_pos_at(r, a, k);
+            const risk_pos_cold *c = risk_cold_at(r, a, k);
+            h = mix(h, (uint64_t)p->qty);
+            h = mix(h, (uint64_t)p->cost);
+            h = mix(h, (uint64_t)p->buy_qty);
+            h = mix(h, (uint64_t)p->sell_qty);
+            h = mix(h, (uint64_t)p->buy_mkt);
+            h = mix(h, (uint64_t)p->sell_mkt);
+            h = mix(h, (uint64_t)p->buy_x);
+            h = mix(h, (uint64_t)(p->buy_x >> 64));
+            h = mix(h, (uint64_t)p->sell_x);
+            h = mix(h, (uint64_t)(p->sell_x >> 64));
+            h = mix(h, (uint64_t)c->max_order_qty);
+            h = mix(h, (uint64_t)c->max_position);
+            h = mix(h, (uint64_t)c->realized);
+            h = mix(h, (uint64_t)c->fees);
+        }
+    }
+    /* tracked orders, independent of their place in the table */
+    uint64_t orders = 0;
+    for (uint32_t i = 0; i <= r->order_mask; i++) {
+        const risk_order *o = &r->orders[i];
+        if (!o->order_id)
+            continue;
+        uint64_t x = mix(mix(mix(mix(o->order_id, o->account), (uint64_t)o->inst << 16 | o->side << 8 | o->priceless),
+                             (uint64_t)o->price),
+                         (uint64_t)o->leaves);
+        orders += x; /* a sum: the table order does not matter */
+    }
+    h = mix(h, orders);
+    h = mix(h, r->n_orders);
+    h = mix(h, (uint64_t)r->fee_balance);
+    h = mix(h, (uint64_t)r->net_deposits);
+    return h;
+}

@@ -195,7 +195,7 @@ static void one_step(stream *s)
     }
 }
 
-static void run_stream(uint64_t seed, uint64_t n_commands)
+static uint64_t run_stream(uint64_t seed, uint64_t n_commands)
 {
     fprintf(stderr, "risk_conservation: seed %" PRIu64 " (RISK_SEED=%" PRIu64 " reruns it), %" PRIu64 " steps\n",
             seed, seed, n_commands);
@@ -230,8 +230,17 @@ static void run_stream(uint64_t seed, uint64_t n_commands)
     cr_assert_gt(t.fills, 100, "seed %" PRIu64 ": the stream barely traded", seed);
     cr_assert_gt(s->rejects[DTX_REJ_INSUFFICIENT_MARGIN], 0, "seed %" PRIu64 ": no margin reject", seed);
     cr_assert_eq(t.skipped, 0, "seed %" PRIu64 ": events skipped", seed);
+    uint64_t digest = dtx_risk_digest(s->x.r);
     rfx_fini(&s->x);
     free(s);
+    return digest;
+}
+
+Test(risk_conservation, same_stream_gives_the_same_digest)
+{
+    uint64_t a = run_stream(7, 1500), b = run_stream(7, 1500), c = run_stream(8, 1500);
+    cr_assert_eq(a, b, "seed 7 twice: %" PRIx64 " and %" PRIx64, a, b);
+    cr_assert_neq(a, c);
 }
 
 Test(risk_conservation, holds_after_every_command_of_random_streams)

@@ -126,7 +126,8 @@ void dtx_risk_destroy(dtx_risk *r);
  *   PriceOutsideBand    a limit price (new, or changed by a replace) more than
  *                       the band from the mark; a Market or Stop order while
  *                       the instrument has no reference price at all;
- *   TooManyOpenOrders   (new orders) the account's open orders at its maximum;
+ *   TooManyOpenOrders   (new orders) the account's open orders at its maximum,
+ *                       or max_orders orders tracked already;
  *   PositionLimit       |position + open orders of the side + this order| >
  *                       max, on the side the order increases;
  *   ReduceOnlyWouldIncrease  a ReduceOnly order that, with the open orders of
@@ -293,6 +294,15 @@ size_t dtx_risk_nearest_maintenance(dtx_risk *r, dtx_risk_account_view *out, siz
 
 /* Refreshes every account and its flag; returns the number below maintenance. */
 uint32_t dtx_risk_scan(dtx_risk *r);
+
+/*
+ * A 64-bit digest of the state that replay must rebuild exactly: instrument
+ * parameters and marks, limits, accounts (collateral, kill switch, overrides),
+ * positions (quantity, entry cost, realized PnL, fees, open totals), the
+ * tracked orders, the fee balance and net deposits. Cached margin, which is
+ * recomputed lazily, is left out. Iterates everything (tools and tests).
+ */
+uint64_t dtx_risk_digest(const dtx_risk *r);
 
 /* Totals behind the conservation identity. */
 typedef struct dtx_risk_totals {
