@@ -14,7 +14,10 @@
  *   5    core: answer every command submitted so far with an event of a type
  *        chosen by the next byte (reports and book-only events)
  *   6    transport: toggle write() blocking / submit() full, or on_writable
- *   7    connection: close it (transport side) and open a new one
+ *   7    connection: close it (transport side) and open a new one; when
+ *        the next byte is odd (and mode bit 0 set), re-establish the session
+ *        on it with a signed Establish and Sequence(next byte / 2 + 1), at
+ *        most 4 times per input (signing is slow)
  *
  * Checked, through the public API only:
  *   - after a connection entered TERMINATING (protocol error or Terminate),
@@ -125,6 +128,26 @@ static void sign(const char *tag, const uint8_t uuid[16], uint64_t ts, uint8_t c
     secp256k1_ecdsa_signature_serialize_compact(F.secp, cred + 33, &sig);
 }
 
+static size_t establish_frames(uint8_t *buf, uint64_t ts, uint64_t next)
+{
+    uint8_t uuid[16], cred[97];
+    memset(uuid, 0x5A, 16);
+    size_t n = 0;
+    sign("DTX-FIXP-ESTABLISH", uuid, ts, cred);
+    dtx_fixp_establish est = {.timestamp = ts, .keepalive_interval = 1000,
+                              .next_seq_no = UINT64_MAX, .credentials = cred,
+                              .credentials_length = 97};
+    memcpy(est.session_id, uuid, 16);
+    ptrdiff_t k = dtx_fixp_establish_encode(buf + 14, 4096, &est);
+    n += dtx_sofh_put_headers(buf, (uint32_t)k, DTX_FIXP_ESTABLISH_BLOCK_LENGTH,
+                              DTX_FIXP_ESTABLISH_TEMPLATE_ID, DTX_SCHEMA_FIXP, 0);
+    dtx_fixp_sequence seq = {.next_seq_no = next};
+    k = dtx_fixp_sequence_encode(buf + n + 14, 64, &seq);
+    n += dtx_sofh_put_headers(buf + n, (uint32_t)k, DTX_FIXP_SEQUENCE_BLOCK_LENGTH,
+                              DTX_FIXP_SEQUENCE_TEMPLATE_ID, DTX_SCHEMA_FIXP, 0);
+    return n;
+}
+
 static size_t handshake(uint8_t *buf, uint64_t now)
 {
     uint8_t uuid[16], cred[97];
@@ -206,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     uint64_t last_next = 1;
+    uint64_t reconnects = 0;
     size_t i = 1;
     while (i < size) {
         uint8_t op = data[i++] & 7;
@@ -256,11 +280,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 dtx_session_on_writable(s, 0, now);
             break;
         }
-        case 7:
+        case 7: {
+            uint8_t t = i < size ? data[i++] : 0;
             if (dtx_session_conn_state(s, 0) != DTX_CONN_FREE)
                 dtx_session_on_closed(s, 0, now);
             dtx_session_open(s, 0, now);
+            if ((data[0] & 1) && (t & 1) && reconnects < 4) { /* signing is slow */
+                static uint8_t es[1024];
+                size_t n = establish_frames(es, now + 2 + (++reconnects), (uint64_t)t / 2 + 1);
+                feed(s, es, n, now);
+            }
             break;
+        }
         }
         uint64_t next = 0;
         if (dtx_session_seq(s, 0, &next, NULL) == DTX_OK) {
