@@ -473,6 +473,17 @@ static uint64_t store_oldest(const dtx_sessions *s, const session *se)
     return se->next_server > depth ? se->next_server - depth : 1;
 }
 
+/* The send buffer overflowed: Terminate(UnspecifiedError, "send buffer
+ * overflow") when the session headroom still takes it, then the connection
+ * ends (the client re-establishes and retransmits). */
+static void overflow_end(dtx_sessions *s, uint32_t ci, uint64_t now)
+{
+    s->st.send_overflows++;
+    send_terminate(s, &s->conns[ci], DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR,
+                   "send buffer overflow", now);
+    conn_end(s, ci, now, 1);
+}
+
 /*
  * Writes what the connection owes, in order: the rest of a retransmission
  * batch, then live messages from wr_next (Sequence first when one is due).
@@ -490,8 +501,7 @@ static int pump(dtx_sessions *s, uint32_t ci, uint64_t now)
     while (c->retx_next < c->retx_end) {
         if (c->retx_next < store_oldest(s, se)) {
             /* overwritten while the batch waited for room */
-            s->st.send_overflows++;
-            conn_end(s, ci, now, 1);
+            overflow_end(s, ci, now);
             return -1;
         }
         uint32_t n = encode_stored(s, c, se, c->retx_next);
@@ -509,8 +519,7 @@ static int pump(dtx_sessions *s, uint32_t ci, uint64_t now)
     }
     while (c->wr_next < se->next_server) {
         if (c->wr_next < store_oldest(s, se)) {
-            s->st.send_overflows++;
-            conn_end(s, ci, now, 1);
+            overflow_end(s, ci, now);
             return -1;
         }
         if (c->need_sequence) {
@@ -880,8 +889,7 @@ static int on_retransmit_request(dtx_sessions *s, uint32_t ci, const dtx_frame *
                                          .reason = why, .reason_length = (uint16_t)strlen(why)};
         memcpy(r.session_id, m.session_id, 16);
         if (FIXP_SEND(s, c, restransmit_reject, RESTRANSMIT_REJECT, r, now) < 0) {
-            s->st.send_overflows++;
-            conn_end(s, ci, now, 1);
+            overflow_end(s, ci, now);
             return FR_CLOSED;
         }
         return FR_OK;
@@ -890,8 +898,7 @@ static int on_retransmit_request(dtx_sessions *s, uint32_t ci, const dtx_frame *
                                  .count = m.count};
     memcpy(r.session_id, se->uuid, 16);
     if (FIXP_SEND(s, c, retransmission, RETRANSMISSION, r, now) < 0) {
-        s->st.send_overflows++;
-        conn_end(s, ci, now, 1);
+        overflow_end(s, ci, now);
         return FR_CLOSED;
     }
     c->retx_active = 1;
