@@ -283,3 +283,39 @@ uint64_t e2e_send(e2e_client *cl, const dtx_sbe_new_order_single *m)
     cr_assert_eq(dtx_client_new_order(cl->c, m, &seq), DTX_OK, "%s", dtx_error_message());
     return seq;
 }
+
+int e2e_run(e2e_engine *e, const char *name, const char *const *args, char *out, size_t cap)
+{
+    char bin[256], outp[160];
+    const char *argv[32];
+    int n = 0, st;
+    snprintf(bin, sizeof bin, "%s/%s", DTX_BIN_DIR, name);
+    snprintf(outp, sizeof outp, "%s/%s.out", e->dir, name);
+    argv[n++] = bin;
+    for (; args && *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    pid_t p = fork();
+    cr_assert_geq(p, 0);
+    if (p == 0) {
+        int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int nul = open("/dev/null", O_RDONLY);
+        dup2(nul, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (chdir(e->dir) != 0)
+            _exit(126);
+        execv(bin, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    cr_assert_eq(waitpid(p, &st, 0), p);
+    FILE *f = fopen(outp, "r");
+    size_t got = 0;
+    if (f) {
+        got = fread(out, 1, cap - 1, f);
+        fclose(f);
+    }
+    out[got] = '\0';
+    cr_assert(WIFEXITED(st), "%s did not exit normally (0x%x):\n%s", name, st, out);
+    return WEXITSTATUS(st);
+}

@@ -104,4 +104,10 @@ dtx_sbe_new_order_single e2e_limit(uint64_t clordid, uint8_t side, int64_t px, i
 /* Sends m, asserting DTX_OK; returns its client number. */
 uint64_t e2e_send(e2e_client *cl, const dtx_sbe_new_order_single *m);
 
+/* Runs a program of the build directory (name, e.g. "dtx-cli") with args
+ * (NULL-terminated, after argv[0]) in the engine's directory, stdin from
+ * /dev/null, stdout into out[0..cap) (NUL-terminated), stderr to the end of
+ * out as well. Returns its exit status (asserting a normal exit). */
+int e2e_run(e2e_engine *e, const char *name, const char *const *args, char *out, size_t cap);
+
 #endif /* DTX_TEST_E2E_ENGINE_H */
