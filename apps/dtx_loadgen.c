@@ -10,8 +10,8 @@
  *               [--record FILE]
  *
  * Sessions use the trader keys of the key file in turn; takers get the last
- * account of the file and makers the others (so takers do not meet their own
- * quotes), unless the file has a single account. A maker sends limit GTC
+ * quarter of the accounts and makers the others (so takers do not meet their
+ * own quotes), unless the file has a single account. A maker sends limit GTC
  * quotes a few ticks either side of the mid and cancels its oldest once it
  * holds 16; a taker sends IOC orders 4 ticks through the mid on a random
  * side. Each session keeps at most W requests without an answer (the
@@ -418,9 +418,13 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < sessions; i++) {
         sess *s = &S[i];
         s->taker = i >= sessions - ntakers;
-        uint32_t k = ntr == 1 ? trader[0]
-                     : s->taker ? trader[ntr - 1]
-                                : trader[i % (ntr - 1)];
+        /* takers on the last quarter of the accounts (at least one), makers
+         * on the others, round robin (the engine holds at most 16 sessions
+         * per key by default) */
+        uint32_t tk = ntr / 4 ? ntr / 4 : 1;
+        uint32_t k = ntr == 1   ? trader[0]
+                     : s->taker ? trader[ntr - 1 - (i % tk)]
+                                : trader[i % (ntr - tk)];
         dtx_client_config cc = {.host = host, .port = port, .keepalive_ms = 5000,
                                 .store_depth = 1024, .out_buffer_bytes = 1u << 20};
         memcpy(cc.seckey, keys[k].seckey, 32);
