@@ -138,6 +138,7 @@ static void config_defaults(dtx_session_config *c)
     if (!c->throttle_burst) c->throttle_burst = 100;
     if (!c->handshake_timeout_ms) c->handshake_timeout_ms = 5000;
     if (!c->terminate_timeout_ms) c->terminate_timeout_ms = 1000;
+    if (!c->max_sessions_per_key) c->max_sessions_per_key = c->max_sessions;
 }
 
 dtx_sessions *dtx_sessions_create(const dtx_session_config *config,
@@ -691,6 +692,16 @@ static int32_t session_find(const dtx_sessions *s, const uint8_t uuid[16])
     return -1;
 }
 
+/* Sessions key k holds, expired ones not counted. */
+static uint32_t key_sessions(const dtx_sessions *s, uint32_t k, uint64_t now)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->cfg.max_sessions; i++)
+        if (s->sess[i].used && s->sess[i].key == k && !session_expired(s, &s->sess[i], now))
+            n++;
+    return n;
+}
+
 static int32_t session_alloc(dtx_sessions *s, uint64_t now)
 {
     int32_t oldest = -1;
@@ -730,6 +741,10 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     } else if (session_find(s, m.session_id) >= 0) {
         code = DTX_FIXP_NEGOTIATION_REJECT_CODE_DUPLICATE_ID;
         why = "SessionId already negotiated";
+    } else if (s->cfg.max_sessions_per_key < s->cfg.max_sessions &&
+               key_sessions(s, (uint32_t)k, now) >= s->cfg.max_sessions_per_key) {
+        code = DTX_FIXP_NEGOTIATION_REJECT_CODE_UNSPECIFIED;
+        why = "too many sessions for this key";
     }
     int32_t si = -1;
     if (code == 0xFF) {

@@ -333,3 +333,20 @@ Test(session_negotiate, negotiate_and_establish_may_use_separate_connections)
     cr_expect_eq(establish(2, 0xBA, NOW + 1, FH_KEY_TRADER2, FH_CRED_GOOD, 1000, &code),
                  DTX_FIXP_ESTABLISHMENT_ACK_TEMPLATE_ID);
 }
+
+Test(session_negotiate, one_key_may_hold_a_bounded_number_of_sessions)
+{
+    dtx_session_config cfg = {.max_connections = FH_CONNS, .max_sessions = 8, .store_depth = 16,
+                              .send_buffer_bytes = 16384, .max_sessions_per_key = 2};
+    fh_fini(&H);
+    fh_init(&H, &cfg);
+    negotiated(0xC1, FH_KEY_TRADER);
+    dtx_session_on_closed(H.s, 0, NOW);
+    negotiated(0xC2, FH_KEY_TRADER);
+    dtx_session_on_closed(H.s, 0, NOW);
+    expect_negotiation_reject(0xC3, NOW, FH_KEY_TRADER, FH_CRED_GOOD,
+                              DTX_FIXP_FLOW_TYPE_IDEMPOTENT,
+                              DTX_FIXP_NEGOTIATION_REJECT_CODE_UNSPECIFIED);
+    cr_expect_str_eq(last_reason, "too many sessions for this key");
+    negotiated(0xC3, FH_KEY_TRADER2); /* another key is not affected */
+}

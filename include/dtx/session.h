@@ -102,6 +102,9 @@ typedef struct dtx_session_config {
                                      established by then is closed */
     uint32_t terminate_timeout_ms;/* [1000] after sending Terminate, the wait
                                      for the answering Terminate */
+    uint32_t max_sessions_per_key;/* [max_sessions: no limit] sessions one
+                                     key may hold (expired ones not counted),
+                                     so one client cannot fill the table */
 } dtx_session_config;
 
 /* Creates the session table and reserves all its memory.
