@@ -318,6 +318,11 @@ static inline int64_t risk_band_amount(const risk_inst *in) { return in->band_am
 int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
                                   i128 ox, int64_t om);
 
+/* The same in 128-bit arithmetic throughout (the fallback, and the reference
+ * of tests/risk_arith.c). */
+int64_t dtx_risk_side_requirement_wide(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
+                                       i128 ox, int64_t om);
+
 /* The worse of the two scenarios. */
 int64_t dtx_risk_requirement(const risk_inst *in, int64_t im_rate, int64_t qty, int64_t bq, i128 bx,
                              int64_t bm, int64_t sq, i128 sx, int64_t sm);

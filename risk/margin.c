@@ -43,8 +43,72 @@ static i128 scenario(const risk_inst *in, int64_t im_rate, int64_t taker, i128 r
     return req;
 }
 
+/* ceil(v / mdiv) for 0 <= v <= INT64_MAX - mdiv, by the reciprocal. */
+static inline int64_t money_ceil64(const risk_inst *in, int64_t v)
+{
+    return risk_recip_div((uint64_t)(v + in->mdiv - 1), in->mdiv_mul, in->mdiv_shift);
+}
+
+/* ceil(m * rate / 1e9) for 0 <= m <= 1e18, 0 <= rate <= 1e9. */
+static inline int64_t rate_ceil64(int64_t m, int64_t rate)
+{
+    int64_t hi = m / DTX_RISK_RATE_ONE, lo = m % DTX_RISK_RATE_ONE;
+    return hi * rate + (lo * rate + DTX_RISK_RATE_ONE - 1) / DTX_RISK_RATE_ONE;
+}
+
+#define MONEY64_MAX ((int64_t)1000000000000000000LL) /* 1e18: inputs of the 64-bit path */
+
+/*
+ * The same requirement in 64-bit arithmetic when every intermediate fits (the
+ * usual case: positions and orders far below 2^63 in contracts x PRICE9).
+ * Returns 0 and leaves *out alone when something would not fit.
+ */
+static int side_requirement64(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq, int64_t ox,
+                              int64_t om, int64_t *out)
+{
+    int64_t ref = in->ref, d = in->band_amt, rq, t1, t2, loss, notional, px;
+    int bad;
+    if (side == DTX_SIDE_BUY) {
+        bad = __builtin_add_overflow(qty, oq, &rq) | __builtin_add_overflow(rq, om, &rq);
+        bad |= __builtin_mul_overflow(oq, ref, &t1) | __builtin_mul_overflow(om, d, &t2);
+        bad |= __builtin_sub_overflow(ox, t1, &loss) | __builtin_add_overflow(loss, t2, &loss);
+        bad |= __builtin_add_overflow(ref, d, &px);
+    } else {
+        int64_t edge = ref > d ? ref - d : 0;
+        bad = __builtin_sub_overflow(qty, oq, &rq) | __builtin_sub_overflow(rq, om, &rq);
+        bad |= __builtin_mul_overflow(oq, ref, &t1) | __builtin_mul_overflow(om, ref - edge, &t2);
+        bad |= __builtin_sub_overflow(t1, ox, &loss) | __builtin_add_overflow(loss, t2, &loss);
+        px = edge;
+    }
+    bad |= __builtin_mul_overflow(om, px, &t1) | __builtin_add_overflow(ox, t1, &notional);
+    int64_t arq = rq < 0 ? -rq : rq, pos_x;
+    bad |= rq == INT64_MIN || __builtin_mul_overflow(arq, ref, &pos_x);
+    if (bad || pos_x > MONEY64_MAX || loss > MONEY64_MAX || notional > MONEY64_MAX || notional < 0)
+        return 0;
+    /* money of at most 1e18 / mdiv (<= 1e18) keeps rate_ceil64 in range */
+    int64_t req = rate_ceil64(money_ceil64(in, pos_x), im_rate);
+    if (loss > 0)
+        req += money_ceil64(in, loss);
+    if (in->taker_fee > 0 && notional > 0)
+        req += rate_ceil64(money_ceil64(in, notional), in->taker_fee);
+    *out = req;
+    return 1;
+}
+
 int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
                                   i128 ox, int64_t om)
+{
+    if (!oq && !om && !qty)
+        return 0;
+    int64_t fast;
+    if (likely(in->ref > 0 && in->mdiv && ox >= 0 && ox <= MONEY64_MAX &&
+               side_requirement64(in, im_rate, side, qty, oq, (int64_t)ox, om, &fast)))
+        return fast;
+    return dtx_risk_side_requirement_wide(in, im_rate, side, qty, oq, ox, om);
+}
+
+int64_t dtx_risk_side_requirement_wide(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
+                                       i128 ox, int64_t om)
 {
     if (!oq && !om && !qty)
         return 0;

@@ -85,3 +85,34 @@ Test(risk_arith, reciprocal_division_is_exact_for_every_divisor_shape)
         }
     }
 }
+
+Test(risk_arith, side_requirement_fast_path_equals_the_128_bit_one)
+{
+    static const int64_t mults[] = {1000000, 10000000, 1000000000, 100000000000LL};
+    static const int64_t refs[] = {1000000, 100000000000LL, 60000000000000LL, 2000000000000000LL};
+    uint64_t fast_hits = 0, n = 0;
+    for (int i = 0; i < 400000; i++) {
+        risk_inst in = {.mult = mults[rnd() % 4], .ref = refs[rnd() % 4] + (int64_t)(rnd() % 1000000)};
+        in.mdiv = RISK_X_PER_MONEY / in.mult;
+        risk_recip_init(in.mdiv, &in.mdiv_mul, &in.mdiv_shift);
+        in.band_rate = (int64_t)(rnd() % (DTX_RISK_RATE_ONE / 2));
+        in.band_amt = (int64_t)risk_rate_ceil(in.ref, in.band_rate);
+        in.taker_fee = (int64_t)(rnd() % 1000000);
+        int64_t im = 1 + (int64_t)(rnd() % DTX_RISK_RATE_ONE);
+        int side = 1 + (int)(rnd() & 1);
+        int shift = (int)(rnd() % 40);
+        int64_t qty = (int64_t)(rnd() % (1ull << shift)) - (int64_t)(1ull << shift) / 2;
+        int64_t oq = (int64_t)(rnd() % (1ull << (shift / 2 + 1)));
+        int64_t om = rnd() % 3 ? 0 : (int64_t)(rnd() % 1000);
+        i128 ox = (i128)oq * (in.ref + (int64_t)(rnd() % 2000000) - 1000000);
+        if (ox < 0)
+            ox = 0;
+        int64_t a = dtx_risk_side_requirement(&in, im, side, qty, oq, ox, om);
+        int64_t b = dtx_risk_side_requirement_wide(&in, im, side, qty, oq, ox, om);
+        cr_assert_eq(a, b, "side %d qty %lld oq %lld om %lld ref %lld mult %lld", side, (long long)qty,
+                     (long long)oq, (long long)om, (long long)in.ref, (long long)in.mult);
+        n++;
+        fast_hits += b < 1000000000000000LL;
+    }
+    cr_assert_gt(fast_hits, n / 4);
+}
