@@ -2,7 +2,8 @@
  * e2e_cli.c - dtx-cli against the real dtx-engine: a script of orders,
  * cancels, replaces and mass cancels is sent and every report printed in
  * readable form; a bad line is reported and skipped; the session ends with
- * Terminate (exit 0). An account without a key exits 1.
+ * Terminate (exit 0). An account without a key exits 1. dtx-loadgen runs a
+ * bounded load and prints its figures.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -90,5 +91,22 @@ Test(e2e_cli, an_account_without_a_key_exits_1)
     const char *args[] = {"--port", port, "--keys-file", eng.keys_path, "--account", "99", NULL};
     cr_assert_eq(e2e_run(&eng, "dtx-cli", args, out, sizeof out), 1, "%s", out);
     expect_line("no trader key for account 99");
+    e2e_stop(&eng);
+}
+
+Test(e2e_cli, dtx_loadgen_runs_a_bounded_load_and_reports_latency)
+{
+    e2e_start(&eng, "[session]\nthrottle_rate = 10000000\nthrottle_burst = 100000\n");
+    char port[8];
+    snprintf(port, sizeof port, "%u", eng.port);
+    const char *args[] = {"--port", port, "--keys-file", eng.keys_path, "--sessions", "4",
+                          "--orders", "400", "--seconds", "30", NULL};
+    cr_assert_eq(e2e_run(&eng, "dtx-loadgen", args, out, sizeof out), 0, "%s", out);
+    expect_line("dtx-loadgen: 4 sessions (3 makers, 1 takers)");
+    expect_line("sent: 400 orders, ");
+    expect_line("answered: 400 new, 0 rejected, ");
+    expect_line(" 0 unanswered");
+    expect_line("order->ack latency (us): p50 ");
+    expect_line("(n=400)");
     e2e_stop(&eng);
 }

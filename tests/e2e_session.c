@@ -5,10 +5,12 @@
  * signature, wrong key, Establish not after the last one), reconnect with
  * retransmission of the reports missed while away, a resend under the same
  * client number not applied twice, a gap answered by NotApplied,
- * cancel-on-disconnect on a dropped connection and on Terminate.
+ * cancel-on-disconnect on a dropped connection and on Terminate, an idle
+ * session kept alive by keepalive Sequences both ways.
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 #include "dtx/types.h"
 #include "support/e2e_engine.h"
@@ -293,5 +295,25 @@ Test(e2e_session, cancel_on_disconnect_cancels_resting_orders_when_the_connectio
     e2e_barrier(b);
     e2e_client_free(a);
     e2e_client_free(b);
+    e2e_stop(&eng);
+}
+
+Test(e2e_session, an_idle_session_is_kept_alive_by_both_sides_keepalives)
+{
+    e2e_start(&eng, NULL);
+    dtx_client_config cfg = e2e_config(&eng, 1, NULL);
+    cfg.keepalive_ms = 500; /* either side ends the session after 1.5 s of silence */
+    e2e_client *a = e2e_client_new(&eng, &cfg);
+    cr_assert_eq(dtx_client_connect_wait(a->c, E2E_SAFETY_MS), DTX_OK, "%s", dtx_error_message());
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do { /* idle for over two keepalive timeouts, only pumping the client */
+        dtx_client_wait(a->c, 100);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 4000);
+    cr_assert_eq(dtx_client_get_state(a->c), DTX_CLIENT_ESTABLISHED);
+    cr_assert_eq(a->nevents, 2, "negotiated and established only, no terminate or disconnect");
+    e2e_barrier(a);
+    e2e_client_free(a);
     e2e_stop(&eng);
 }
