@@ -11,8 +11,11 @@
  *     from the core's own sink) is shown every event batch the engine emits, in
  *     order, and keeps positions, collateral, fees and per-account running
  *     totals of open orders exactly up to date.
- * Between the two, the gate never iterates orders or accounts: its cost grows
- * only with the instruments the account is active in.
+ * Between the two, the gate never iterates orders or accounts: it reads the
+ * account, its position in the order's instrument with running totals and
+ * cached requirements, and recomputes the scenario of the order's side. Only
+ * after a mark or parameter change does an account's next use revisit the
+ * instruments it is active in (once per change).
  *
  * Money is integer: the settlement asset in micro-units (6 decimals, int64).
  * Prices are PRICE9 as everywhere in dtx; rates (margin, band, fees) are RATE9:
@@ -28,8 +31,9 @@
  * deposits - withdrawals, exactly, after every event; dtx_risk_check() verifies
  * it (see docs/risk.md for why collateral alone moves when PnL is realized).
  *
- * All memory is reserved by dtx_risk_create(); nothing is allocated after.
- * Deterministic: the same commands and events give the same state.
+ * All memory is reserved by dtx_risk_create(); nothing is allocated after
+ * (except by dtx_risk_check(), a tool). Deterministic: the same commands and
+ * events give the same state (dtx_risk_digest()).
  */
 #ifndef DTX_RISK_H
 #define DTX_RISK_H
