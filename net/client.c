@@ -59,6 +59,7 @@ struct dtx_client {
     char host[256];
     uint8_t pubkey[33];
     int fd;
+    uint32_t gen; /* connection generation: bumped at every connect and close */
     dtx_client_state state;
     int negotiated;
     uint64_t last_establish_ts;
@@ -201,8 +202,10 @@ fail:
 
 static void close_fd(dtx_client *c)
 {
-    if (c->fd >= 0)
+    if (c->fd >= 0) {
         close(c->fd);
+        c->gen++;
+    }
     c->fd = -1;
     c->out_len = 0;
     c->wire_next = 0;
@@ -400,6 +403,7 @@ dtx_status dtx_client_connect(dtx_client *c)
         return dtx_error_set(DTX_EIO, "client: cannot connect to %s:%u: %s", c->host, c->cfg.port,
                              strerror(errno));
     c->fd = fd;
+    c->gen++;
     c->out_len = 0;
     c->wire_next = 0;
     c->rr_active = 0;
@@ -640,8 +644,10 @@ static void on_fixp(dtx_client *c, const dtx_frame *f)
 static int on_bytes(dtx_client *c, const uint8_t *data, size_t len)
 {
     int frames = 0;
+    uint32_t gen = c->gen; /* bytes of this connection only, even if a
+                              callback closes and reconnects */
     char reason[DTX_SOFH_REASON_MAX];
-    while (c->fd >= 0) {
+    while (c->fd >= 0 && c->gen == gen) {
         dtx_frame f;
         size_t used = 0;
         int rc = dtx_sofh_reader_peek(&c->rd, data, len, &f, &used, reason);
@@ -659,6 +665,8 @@ static int on_bytes(dtx_client *c, const uint8_t *data, size_t len)
             on_fixp(c, &f);
         else if (c->state == DTX_CLIENT_ESTABLISHED || c->state == DTX_CLIENT_TERMINATING)
             on_app(c, &f);
+        if (c->gen != gen)
+            break;
         dtx_sofh_reader_consume(&c->rd);
         data += used;
         len -= used;
@@ -744,7 +752,8 @@ static dtx_status send_app(dtx_client *c, uint16_t tid, uint16_t block_length, c
     uint64_t s = c->next_seq;
     size_t need = n + (c->wire_next != s ? 22u : 0u);
     if (!out_room(c, need))
-        return dtx_error_set(c->fd < 0 ? DTX_EIO : DTX_EFULL, "client: output buffer full");
+        return c->fd < 0 ? dtx_error_set(DTX_EIO, "client: the connection ended")
+                         : dtx_error_set(DTX_EFULL, "client: output buffer full");
     if (c->wire_next != s)
         send_sequence(c, s);
     out_put(c, frame, n);

@@ -317,3 +317,45 @@ Test(e2e_session, an_idle_session_is_kept_alive_by_both_sides_keepalives)
     e2e_client_free(a);
     e2e_stop(&eng);
 }
+
+Test(e2e_session, reports_no_longer_kept_are_given_up_after_retransmit_reject_and_the_flow_goes_on)
+{
+    /* The server keeps 16 messages per session. */
+    e2e_start(&eng, "[session]\nstore_depth = 16\n" NO_COD);
+    e2e_client *a = e2e_login(&eng, 1), *b = e2e_login(&eng, 2);
+    for (uint64_t i = 1; i <= 20; i++) {
+        dtx_sbe_new_order_single m = e2e_limit(i, DTX_SIDE_SELL, PX(65000), 1);
+        e2e_send(a, &m);
+        e2e_expect(a, DTX_SBE_EXECUTION_REPORT_NEW_TEMPLATE_ID);
+    }
+    dtx_client_disconnect(a->c);
+    /* b sweeps all 20: a misses 20 trade reports (21..40), 16 of them kept. */
+    dtx_sbe_new_order_single t = e2e_limit(100, DTX_SIDE_BUY, PX(65000), 20);
+    e2e_send(b, &t);
+    e2e_expect(b, DTX_SBE_EXECUTION_REPORT_NEW_TEMPLATE_ID);
+    for (int i = 0; i < 20; i++)
+        e2e_expect(b, DTX_SBE_EXECUTION_REPORT_TRADE_TEMPLATE_ID);
+    e2e_barrier(b);
+
+    size_t from = 0;
+    cr_assert_eq(dtx_client_connect_wait(a->c, E2E_SAFETY_MS), DTX_OK, "%s", dtx_error_message());
+    const e2e_event *rq = e2e_wait_event(a, DTX_CLIENT_EV_RETRANSMIT_REQUESTED, &from);
+    cr_assert_eq(rq->e.from_seq, 21);
+    cr_assert_eq(rq->e.count, 20);
+    const e2e_event *rj = e2e_wait_event(a, DTX_CLIENT_EV_RETRANSMIT_REJECTED, &from);
+    cr_assert_eq(rj->e.code, 0, "OutOfRange");
+    cr_assert_eq(rj->e.from_seq, 21);
+    cr_assert_eq(rj->e.count, 20);
+    cr_assert_str_eq(rj->reason, "older than the messages kept");
+    cr_assert_eq(dtx_client_next_server_seq(a->c), 41, "the range is given up");
+    /* Real time goes on from 41, with no further request. */
+    e2e_barrier(a);
+    cr_assert_eq(a->reports[a->nreports - 1].r.seq, 41);
+    dtx_client_stats st;
+    dtx_client_stats_get(a->c, &st);
+    cr_assert_eq(st.retransmit_requests, 1);
+    cr_assert_eq(a->nreports, 21, "20 News and the barrier's answer: nothing retransmitted");
+    e2e_client_free(a);
+    e2e_client_free(b);
+    e2e_stop(&eng);
+}
