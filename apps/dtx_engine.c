@@ -2,7 +2,7 @@
  * dtx-engine - the exchange daemon: FIXP order entry over kernel TCP in front
  * of one matching-engine shard.
  *
- *   dtx-engine [--config FILE] [--port N] [--keys-file PATH] [--check]
+ *   dtx-engine [--config FILE] [--port N] [--fix-port N] [--keys-file PATH] [--check]
  *
  * main() reads the configuration (dtx/config.h; the embedded default when no
  * file is given: loopback, three instruments, demo accounts), loads or
@@ -38,6 +38,7 @@
 
 #include "dtx/config.h"
 #include "dtx/core.h"
+#include "dtx/fix44.h"
 #include "dtx/gateway.h"
 #include "dtx/keyfile.h"
 #include "dtx/log.h"
@@ -51,7 +52,7 @@
 #define GATEWAY_OUT_BUFFER 16384u
 
 static const char usage_text[] =
-    "usage: dtx-engine [--config FILE] [--port N] [--keys-file PATH] [--check]\n"
+    "usage: dtx-engine [--config FILE] [--port N] [--fix-port N] [--keys-file PATH] [--check]\n"
     "\n"
     "Runs the exchange: FIXP order entry over TCP (loopback by default) in front of\n"
     "the matching engine. With no --config it runs the embedded default, which\n"
@@ -59,6 +60,9 @@ static const char usage_text[] =
     "  --config FILE     read the configuration from FILE (INI)\n"
     "  --port N          listen on port N instead of the configured one (0 = any\n"
     "                    free port; the chosen one is logged: msg=\"listening\")\n"
+    "  --fix-port N      the FIX 4.4 tag-value listener's port instead of the\n"
+    "                    configured one (0 = any free port; logged as protocol=fix44;\n"
+    "                    --port 0 alone puts both listeners on free ports)\n"
     "  --keys-file PATH  the demo accounts' key file instead of the configured one\n"
     "  --check           load and check the configuration, print it, and exit\n"
     "Stop it with SIGTERM or SIGINT (Ctrl-C). Exit status: 0 after a clean\n"
@@ -68,7 +72,14 @@ static const char usage_text[] =
 typedef struct glue {
     dtx_gateway *gw;
     dtx_sessions *sessions;
+    dtx_fix44 *fix; /* connections of the second listener; sessions >= max_sessions */
 } glue;
+
+/* 1 when conn came through the FIX 4.4 listener. */
+static int is_fix(const glue *g, uint32_t conn)
+{
+    return g->fix && dtx_gateway_conn_listener(g->gw, conn) == 1;
+}
 
 static size_t cb_write(void *ctx, uint32_t conn, const uint8_t *data, size_t len)
 {
@@ -85,29 +96,48 @@ static void cb_close(void *ctx, uint32_t conn) { dtx_gateway_close(((glue *)ctx)
 /* The gateway's handler: the FIXP session layer. */
 static int h_open(void *ctx, uint32_t conn, uint64_t now)
 {
+    if (is_fix(ctx, conn))
+        return dtx_fix44_open(((glue *)ctx)->fix, conn, now) == DTX_OK ? 0 : -1;
     return dtx_session_open(((glue *)ctx)->sessions, conn, now) == DTX_OK ? 0 : -1;
 }
 
 static size_t h_bytes(void *ctx, uint32_t conn, const uint8_t *data, size_t len, uint64_t now)
 {
+    if (is_fix(ctx, conn))
+        return dtx_fix44_on_bytes(((glue *)ctx)->fix, conn, data, len, now);
     return dtx_session_on_bytes(((glue *)ctx)->sessions, conn, data, len, now);
 }
 
 static void h_writable(void *ctx, uint32_t conn, uint64_t now)
 {
-    dtx_session_on_writable(((glue *)ctx)->sessions, conn, now);
+    if (is_fix(ctx, conn))
+        dtx_fix44_on_writable(((glue *)ctx)->fix, conn, now);
+    else
+        dtx_session_on_writable(((glue *)ctx)->sessions, conn, now);
 }
 
 static void h_closed(void *ctx, uint32_t conn, uint64_t now)
 {
-    dtx_session_on_closed(((glue *)ctx)->sessions, conn, now);
+    if (is_fix(ctx, conn))
+        dtx_fix44_on_closed(((glue *)ctx)->fix, conn, now);
+    else
+        dtx_session_on_closed(((glue *)ctx)->sessions, conn, now);
 }
 
-static void h_tick(void *ctx, uint64_t now) { dtx_session_tick(((glue *)ctx)->sessions, now); }
+static void h_tick(void *ctx, uint64_t now)
+{
+    dtx_session_tick(((glue *)ctx)->sessions, now);
+    if (((glue *)ctx)->fix)
+        dtx_fix44_tick(((glue *)ctx)->fix, now);
+}
 
 static void h_event(void *ctx, const dtx_event *ev, uint64_t now)
 {
+    /* every event to FIXP (it ignores other sessions' events but may copy
+     * them to drop-copy sessions); a FIX session's also to the FIX layer */
     (void)dtx_session_on_event(((glue *)ctx)->sessions, ev, now);
+    if (((glue *)ctx)->fix && dtx_fix44_owns_session(((glue *)ctx)->fix, ev->session))
+        (void)dtx_fix44_on_event(((glue *)ctx)->fix, ev, now);
 }
 
 /* ---- start-up helpers ----------------------------------------------------------- */
@@ -124,6 +154,7 @@ static void print_config(const dtx_config *c, const char *origin)
     printf("config %s\n", origin);
     printf("  gateway: listen %s:%u, max_connections %u, tick %u ms, cpu %d\n", c->listen_addr,
            c->port, c->max_connections, c->tick_ms, c->gateway_cpu);
+    printf("  fix44: listen %s:%u\n", c->fix44_listen_addr, c->fix44_port);
     printf("  session: max_sessions %u, send_buffer %u B, store_depth %u, throttle %u/s burst %u\n",
            c->max_sessions, c->send_buffer_bytes, c->store_depth, c->throttle_rate,
            c->throttle_burst);
@@ -258,7 +289,7 @@ int main(int argc, char **argv)
 {
     dtx_config *cfg = malloc(sizeof *cfg);
     const char *config_path = NULL, *keys_path = NULL;
-    long port_override = -1;
+    long port_override = -1, fix_port_override = -1;
     int check_only = 0, sfd, sig, rc = 1;
     sigset_t mask;
     dtx_key_entry *keys = NULL;
@@ -284,6 +315,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dtx-engine: --port %s: not a port in 0..65535\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--fix-port") == 0 && i + 1 < argc) {
+            char *end;
+            fix_port_override = strtol(argv[++i], &end, 10);
+            if (*end || fix_port_override < 0 || fix_port_override > 65535) {
+                fprintf(stderr, "dtx-engine: --fix-port %s: not a port in 0..65535\n", argv[i]);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--keys-file") == 0 && i + 1 < argc) {
             keys_path = argv[++i];
         } else if (strcmp(argv[i], "--check") == 0) {
@@ -306,6 +344,10 @@ int main(int argc, char **argv)
     }
     if (port_override >= 0)
         cfg->port = (uint16_t)port_override;
+    if (fix_port_override >= 0)
+        cfg->fix44_port = (uint16_t)fix_port_override;
+    else if (port_override == 0)
+        cfg->fix44_port = 0; /* a run on any free port never collides on 7002 */
     if (keys_path) {
         if (strlen(keys_path) >= sizeof cfg->keys_file)
             return fail("bad configuration", "--keys-file: path too long");
@@ -422,6 +464,26 @@ int main(int argc, char **argv)
         }
     }
 
+    /* ---- FIX 4.4 sessions: same keys, numbered after the FIXP ones ---- */
+    {
+        dtx_session_callbacks cb = {.ctx = &g, .write = cb_write, .submit = cb_submit,
+                                    .close = cb_close};
+        dtx_fix44_config fc = {0};
+        fc.max_connections = cfg->max_connections;
+        fc.session_base = cfg->max_sessions;
+        fc.send_buffer_bytes = cfg->send_buffer_bytes;
+        fc.clock_skew_ns = (uint64_t)cfg->clock_skew_ms * 1000000ull;
+        fc.logon_timeout_ms = cfg->handshake_timeout_ms;
+        fc.instruments = cfg->instruments;
+        fc.n_instruments = cfg->n_instruments;
+        fc.keys = g.sessions;
+        g.fix = dtx_fix44_create(&fc, &cb);
+        if (!g.fix) {
+            fail("cannot create the FIX 4.4 layer", dtx_error_message());
+            goto out;
+        }
+    }
+
     /* ---- gateway ---- */
     {
         dtx_gateway_config gc = {0};
@@ -434,6 +496,8 @@ int main(int argc, char **argv)
         gc.commands = cmds;
         gc.events = evs;
         gc.wait = cfg->wait;
+        gc.listen2_addr = cfg->fix44_listen_addr;
+        gc.port2 = cfg->fix44_port;
         gc.handler = (dtx_gateway_handler){.ctx = &g, .open = h_open, .bytes = h_bytes,
                                            .writable = h_writable, .closed = h_closed,
                                            .tick = h_tick, .event = h_event};
@@ -446,6 +510,8 @@ int main(int argc, char **argv)
     }
     dtx_log(DTX_LOG_INFO, "listening", "addr=%s:%u protocol=fixp", cfg->listen_addr,
             dtx_gateway_port(gw));
+    dtx_log(DTX_LOG_INFO, "listening", "addr=%s:%u protocol=fix44", cfg->fix44_listen_addr,
+            dtx_gateway_port2(gw));
     if (strncmp(cfg->listen_addr, "127.", 4) != 0)
         dtx_log(DTX_LOG_WARN, "listening beyond loopback", "addr=%s demo_accounts=%u",
                 cfg->listen_addr, cfg->demo_accounts);
@@ -493,6 +559,7 @@ stop:
 
 out:
     dtx_gateway_destroy(gw);
+    dtx_fix44_destroy(g.fix);
     dtx_sessions_destroy(g.sessions);
     dtx_core_destroy(core);
     dtx_risk_destroy(risk);

@@ -32,6 +32,8 @@ void dtx_config_defaults(dtx_config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->listen_addr, sizeof c->listen_addr, "%s", "127.0.0.1");
     c->port = 7001;
+    snprintf(c->fix44_listen_addr, sizeof c->fix44_listen_addr, "%s", "127.0.0.1");
+    c->fix44_port = 7002;
     c->max_connections = 1024;
     c->tick_ms = 10;
     c->gateway_cpu = -1;
@@ -185,6 +187,8 @@ static const key_def keys[] = {
     U32("gateway", "max_connections", max_connections, 1, 65535),
     U32("gateway", "tick_ms", tick_ms, 1, 1000),
     KEY("gateway", "cpu", K_CPU, gateway_cpu),
+    KEY("gateway", "fix44_listen", K_ADDR, fix44_listen_addr),
+    KEY("gateway", "fix44_port", K_PORT, fix44_port),
     U32("session", "max_sessions", max_sessions, 1, 65535),
     U32("session", "send_buffer_bytes", send_buffer_bytes, 4096, 1u << 26),
     U32("session", "store_depth", store_depth, 16, 1u << 20),

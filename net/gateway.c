@@ -56,14 +56,15 @@ typedef struct gw_conn {
     uint8_t in_dirty;   /* on the dirty (to flush) list */
     uint8_t want_write; /* a send took less: handler.writable() owed */
     uint8_t wr_shut;    /* DRAINING: shutdown(SHUT_WR) done */
+    uint8_t listener;   /* 0 or 1: the listening socket that accepted it */
     uint32_t in_off, in_len;   /* bytes read, not yet taken by the handler */
     uint32_t out_off, out_len; /* bytes queued, not yet sent */
     uint64_t drain_deadline;
 } gw_conn;
 
 struct dtx_gateway {
-    int ep, lfd, wfd;
-    uint16_t port;
+    int ep, lfd, wfd, lfd2;
+    uint16_t port, port2;
     char addr[16];
     uint32_t max_conns, in_cap, out_cap;
     uint64_t tick_ns, next_tick, now;
@@ -242,7 +243,7 @@ static void flush_dirty(dtx_gateway *gw)
     gw->n_dirty = 0;
 }
 
-static void do_accept(dtx_gateway *gw)
+static void do_accept(dtx_gateway *gw, int which)
 {
     for (int k = 0; k < GW_ACCEPT_BURST; k++) {
         struct sockaddr_in peer;
@@ -253,7 +254,8 @@ static void do_accept(dtx_gateway *gw)
         struct epoll_event ev;
         char pbuf[INET_ADDRSTRLEN] = "?";
 
-        fd = accept4(gw->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = accept4(which ? gw->lfd2 : gw->lfd, (struct sockaddr *)&peer, &plen,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -280,6 +282,7 @@ static void do_accept(dtx_gateway *gw)
         c->readable = 1;
         c->want_write = 0;
         c->wr_shut = 0;
+        c->listener = (uint8_t)which;
         c->in_off = c->in_len = 0;
         c->out_off = c->out_len = 0;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -460,6 +463,10 @@ static void close_input(dtx_gateway *gw)
         close(gw->lfd);
         gw->lfd = -1;
     }
+    if (gw->lfd2 >= 0) {
+        close(gw->lfd2);
+        gw->lfd2 = -1;
+    }
     for (uint32_t i = 0; i < gw->max_conns; i++) {
         gw_conn *c = &gw->conns[i];
         if (c->state == C_OPEN) {
@@ -543,8 +550,8 @@ void *dtx_gateway_run(void *arg)
             uint64_t tag = evs[k].data.u64 >> 32;
             uint32_t i = (uint32_t)evs[k].data.u64;
             if (tag == TAG_LISTEN) {
-                if (gw->lfd >= 0)
-                    do_accept(gw);
+                if ((i == 0 ? gw->lfd : gw->lfd2) >= 0)
+                    do_accept(gw, i == 0 ? 0 : 1);
             } else if (tag == TAG_WAKE) {
                 uint64_t v;
                 ssize_t r = read(gw->wfd, &v, sizeof v);
@@ -632,37 +639,40 @@ void dtx_gateway_close(dtx_gateway *gw, uint32_t conn)
 
 /* ---- set-up and teardown ------------------------------------------------------- */
 
-static int listen_on(dtx_gateway *gw, const char *addr, uint16_t port)
+static int listen_on(dtx_gateway *gw, const char *addr, uint16_t port, int which)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     socklen_t slen = sizeof sa;
-    int one = 1;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, 0)};
+    int one = 1, *lfd = which ? &gw->lfd2 : &gw->lfd;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_LISTEN, (uint64_t)which)};
 
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
         dtx_error_set(DTX_EINVAL, "gateway: listen address \"%s\" is not IPv4", addr);
         return -1;
     }
-    gw->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (gw->lfd < 0) {
+    *lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (*lfd < 0) {
         dtx_error_set(DTX_EIO, "gateway: socket: %s", strerror(errno));
         return -1;
     }
-    setsockopt(gw->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(gw->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    setsockopt(*lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(*lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         dtx_error_set(DTX_EIO, "gateway: bind %s:%u: %s", addr, port, strerror(errno));
         return -1;
     }
-    if (listen(gw->lfd, 4096) != 0) {
+    if (listen(*lfd, 4096) != 0) {
         dtx_error_set(DTX_EIO, "gateway: listen %s:%u: %s", addr, port, strerror(errno));
         return -1;
     }
-    if (getsockname(gw->lfd, (struct sockaddr *)&sa, &slen) != 0) {
+    if (getsockname(*lfd, (struct sockaddr *)&sa, &slen) != 0) {
         dtx_error_set(DTX_EIO, "gateway: getsockname: %s", strerror(errno));
         return -1;
     }
-    gw->port = ntohs(sa.sin_port);
-    if (epoll_ctl(gw->ep, EPOLL_CTL_ADD, gw->lfd, &ev) != 0) {
+    if (which)
+        gw->port2 = ntohs(sa.sin_port);
+    else
+        gw->port = ntohs(sa.sin_port);
+    if (epoll_ctl(gw->ep, EPOLL_CTL_ADD, *lfd, &ev) != 0) {
         dtx_error_set(DTX_EIO, "gateway: epoll_ctl: %s", strerror(errno));
         return -1;
     }
@@ -705,7 +715,7 @@ dtx_gateway *dtx_gateway_create(const dtx_gateway_config *cfg)
         dtx_error_set(DTX_ENOMEM, "gateway: out of memory");
         return NULL;
     }
-    gw->ep = gw->lfd = gw->wfd = -1;
+    gw->ep = gw->lfd = gw->wfd = gw->lfd2 = -1;
     gw->max_conns = cfg->max_connections;
     gw->in_cap = cfg->in_buffer_bytes ? cfg->in_buffer_bytes : 16384;
     gw->out_cap = cfg->out_buffer_bytes ? cfg->out_buffer_bytes : 65536;
@@ -743,7 +753,8 @@ dtx_gateway *dtx_gateway_create(const dtx_gateway_config *cfg)
         dtx_gateway_destroy(gw);
         return NULL;
     }
-    if (listen_on(gw, gw->addr, cfg->port) != 0) {
+    if (listen_on(gw, gw->addr, cfg->port, 0) != 0 ||
+        (cfg->listen2_addr && listen_on(gw, cfg->listen2_addr, cfg->port2, 1) != 0)) {
         dtx_gateway_destroy(gw);
         return NULL;
     }
@@ -772,6 +783,8 @@ void dtx_gateway_destroy(dtx_gateway *gw)
     }
     if (gw->lfd >= 0)
         close(gw->lfd);
+    if (gw->lfd2 >= 0)
+        close(gw->lfd2);
     if (gw->wfd >= 0) {
         if (gw->evs && gw->evs->data_fd == gw->wfd)
             dtx_ring_set_notify_fd(gw->evs, -1, gw->evs->space_fd);
@@ -793,6 +806,13 @@ void dtx_gateway_destroy(dtx_gateway *gw)
 void dtx_gateway_set_handler(dtx_gateway *gw, const dtx_gateway_handler *h) { gw->h = *h; }
 
 uint16_t dtx_gateway_port(const dtx_gateway *gw) { return gw->port; }
+
+uint16_t dtx_gateway_port2(const dtx_gateway *gw) { return gw->port2; }
+
+int dtx_gateway_conn_listener(const dtx_gateway *gw, uint32_t conn)
+{
+    return conn < gw->max_conns ? gw->conns[conn].listener : 0;
+}
 
 static void wake(dtx_gateway *gw)
 {

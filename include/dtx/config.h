@@ -38,6 +38,8 @@ typedef struct dtx_config {
     uint32_t max_connections;   /* concurrent connections [1024], 1..65535 */
     uint32_t tick_ms;           /* session timer period [10] */
     int gateway_cpu;            /* CPU the gateway thread is pinned to; -1 none */
+    char fix44_listen_addr[16]; /* FIX 4.4 tag-value listener's address [127.0.0.1] */
+    uint16_t fix44_port;        /* its TCP port [7002]; 0 = any free port (logged) */
     /* [session] */
     uint32_t max_sessions;      /* SessionIds held [1024], 1..65535 */
     uint32_t send_buffer_bytes; /* per connection [65536] */

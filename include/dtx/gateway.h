@@ -82,6 +82,11 @@ typedef struct dtx_gateway_config {
     dtx_ring *events;          /* core -> gateway; the gateway is its consumer */
     dtx_wait_strategy wait;
     dtx_gateway_handler handler;
+    /* A second listening socket (dtx-engine's FIX 4.4 port) when
+     * listen2_addr is set: its connections share the table and the handler,
+     * which tells them apart with dtx_gateway_conn_listener(). */
+    const char *listen2_addr;  /* IPv4 address, NULL = no second listener */
+    uint16_t port2;            /* 0 = any free port; see dtx_gateway_port2() */
 } dtx_gateway_config;
 
 /*
@@ -100,6 +105,13 @@ void dtx_gateway_set_handler(dtx_gateway *gw, const dtx_gateway_handler *h);
 
 /* The port listened on (the chosen one when the configuration said 0). */
 uint16_t dtx_gateway_port(const dtx_gateway *gw);
+
+/* The second listener's port, 0 when there is none. */
+uint16_t dtx_gateway_port2(const dtx_gateway *gw);
+
+/* Which listener accepted conn: 0 the first, 1 the second. For the handler,
+ * on the gateway thread, while conn is open. */
+int dtx_gateway_conn_listener(const dtx_gateway *gw, uint32_t conn);
 
 /* Thread body (pthread signature). Returns NULL after dtx_gateway_stop(). */
 void *dtx_gateway_run(void *gw);
