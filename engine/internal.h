@@ -6,8 +6,12 @@
  *    handed out from a FIFO free list so a slot is reused as late as possible;
  *    OrderID = generation << 32 | handle, so cancel by OrderID is O(1) and an
  *    OrderID is never reused while a slot's 32-bit generation has not wrapped.
- *  - the ClOrdID index: (account, ClOrdID) -> handle, chained through the
- *    orders themselves (hnext), one bucket per order slot (power of two).
+ *  - the ClOrdID index: (account, ClOrdID) -> handle, open addressing with
+ *    linear probing over about two 4-byte slots per order slot. A slot packs
+ *    the handle, the entry's distance from its home slot (saturating) and a
+ *    tag of the hash, so a probe touches no order record unless the tag
+ *    matches; a removal refills its hole from the rest of the cluster (no
+ *    tombstones).
  *  - per book a price ladder: one level (FIFO head/tail) per tick of the
  *    instrument's range, shared by both sides (a book is never crossed, so a
  *    price holds bids or asks, never both), and a 64-ary bitset per side that
@@ -58,7 +62,7 @@ typedef struct dtx_order {
     uint32_t account;
     uint32_t next;     /* level FIFO / free list */
     uint32_t prev;     /* level FIFO; pending stop: index in its stop heap */
-    uint32_t hnext;    /* ClOrdID index chain */
+    uint32_t ihash;    /* ClOrdID index: high half of the hash (home slot) */
     uint32_t level;    /* ladder index of the limit price (not for market/stop) */
     uint32_t qty;      /* OrderQty, filled included */
     uint32_t leaves;   /* open quantity: shown + hidden */
@@ -164,8 +168,12 @@ typedef struct dtx_book {
 struct dtx_engine {
     /* hot */
     dtx_order *orders;       /* [max_orders + 1], slot 0 unused */
-    uint32_t *buckets;       /* ClOrdID index */
-    uint32_t bucket_mask;
+    uint32_t *islots;        /* ClOrdID index: [n_islots], 0 = empty */
+    uint32_t n_islots;
+    uint8_t ix_hbits;        /* slot: handle in the low ix_hbits bits, */
+    uint8_t ix_tshift;       /* then the distance, the tag from ix_tshift up */
+    uint32_t ix_dmax;        /* distance field's largest value: "this or more" */
+    uint32_t ix_tmask;       /* tag bits of the hash's low half */
     uint32_t free_head, free_tail, n_free;
     uint32_t max_orders;
     dtx_book *books;
@@ -323,8 +331,9 @@ static inline void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
 
 /* ---- orders.c: pool, ClOrdID index, heaps --------------------------------- */
 
-/* Bucket of (account, ClOrdID) in the ClOrdID index (also used to prefetch). */
-static inline uint32_t index_bucket(const dtx_engine *e, uint32_t account, uint64_t clordid)
+/* Hash of (account, ClOrdID): the high half picks the home slot (kept in the
+ * order as ihash), the low half gives the tag. */
+static inline uint64_t index_hash(uint32_t account, uint64_t clordid)
 {
     uint64_t x = clordid ^ ((uint64_t)account << 32) ^ account;
     x ^= x >> 33;
@@ -332,7 +341,19 @@ static inline uint32_t index_bucket(const dtx_engine *e, uint32_t account, uint6
     x ^= x >> 33;
     x *= 0xc4ceb9fe1a85ec53ULL;
     x ^= x >> 33;
-    return (uint32_t)x & e->bucket_mask;
+    return x;
+}
+
+/* Home slot of a hash's high half: a multiply, not a modulo (any n_islots). */
+static inline uint32_t index_home(const dtx_engine *e, uint32_t ihash)
+{
+    return (uint32_t)(((uint64_t)ihash * e->n_islots) >> 32);
+}
+
+/* Home slot of (account, ClOrdID) (also used to prefetch). */
+static inline const uint32_t *index_slot(const dtx_engine *e, uint32_t account, uint64_t clordid)
+{
+    return &e->islots[index_home(e, (uint32_t)(index_hash(account, clordid) >> 32))];
 }
 
 
