@@ -490,6 +490,12 @@ static void on_app(dtx_client *c, const dtx_frame *f)
     case DTX_SBE_BUSINESS_MESSAGE_REJECT_TEMPLATE_ID:
         ok = DECODE(business_message_reject, business_reject);
         break;
+    /* answers to role messages (docs/admin.md) */
+    case DTX_SBE_ADMIN_ACK_TEMPLATE_ID: ok = DECODE(admin_ack, admin_ack); break;
+    case DTX_SBE_ADMIN_REJECT_TEMPLATE_ID: ok = DECODE(admin_reject, admin_reject); break;
+    case DTX_SBE_ACCOUNT_REPORT_TEMPLATE_ID: ok = DECODE(account_report, account_report); break;
+    case DTX_SBE_POSITION_REPORT_TEMPLATE_ID: ok = DECODE(position_report, position_report); break;
+    case DTX_SBE_SESSION_REPORT_TEMPLATE_ID: ok = DECODE(session_report, session_report); break;
     default: ok = 0; break;
     }
     if (!ok)
@@ -770,6 +776,9 @@ static dtx_status send_app(dtx_client *c, uint16_t tid, uint16_t block_length, c
     if (seq)
         *seq = s;
     flush(c);
+    if (c->fd < 0) /* numbered and kept: dtx_client_resend() after the reconnect */
+        return dtx_error_set(DTX_EIO, "client: the connection ended while sending %llu",
+                             (unsigned long long)s);
     return DTX_OK;
 }
 

@@ -16,7 +16,8 @@
  * least every few milliseconds for the timers. Reports and session events are
  * delivered by callbacks from inside dtx_client_poll() (and the blocking
  * helpers, which call it). A callback may call the send functions of the same
- * client (e.g. cancel on a fill), but must not destroy it.
+ * client (e.g. cancel on a fill), disconnect or connect it, but must not
+ * destroy it.
  *
  *     dtx_client *c = dtx_client_create(&cfg, &cb);
  *     dtx_client_connect_wait(c, 5000);              // Negotiate, Establish
@@ -100,11 +101,12 @@ typedef struct dtx_client_event {
     uint16_t reason_length;
 } dtx_client_event;
 
-/* One report of the server flow (templates 200-207). The union member is
- * chosen by template_id. Text pointers (reject, cancel_reject,
- * business_reject) are valid during the callback only. */
+/* One report of the server flow (templates 200-207, and the answers to role
+ * messages 180-184, docs/admin.md). The union member is chosen by
+ * template_id. Text pointers (reject, cancel_reject, business_reject,
+ * admin_reject) are valid during the callback only. */
 typedef struct dtx_client_report {
-    uint16_t template_id;  /* DTX_SBE_*_TEMPLATE_ID, 200..207 */
+    uint16_t template_id;  /* DTX_SBE_*_TEMPLATE_ID, 200..207, 180..184 */
     uint8_t retransmitted; /* 1: delivered from a Retransmission batch */
     uint64_t seq;          /* its server sequence number */
     union {
@@ -116,6 +118,11 @@ typedef struct dtx_client_report {
         dtx_sbe_order_cancel_reject cancel_reject;       /* 205 */
         dtx_sbe_order_mass_cancel_report mass_cancel;    /* 206 */
         dtx_sbe_business_message_reject business_reject; /* 207 */
+        dtx_sbe_admin_ack admin_ack;                     /* 180 */
+        dtx_sbe_admin_reject admin_reject;               /* 181 */
+        dtx_sbe_account_report account_report;           /* 182 */
+        dtx_sbe_position_report position_report;         /* 183 */
+        dtx_sbe_session_report session_report;           /* 184 */
     } u;
 } dtx_client_report;
 
@@ -216,7 +223,9 @@ uint64_t dtx_client_next_server_seq(const dtx_client *c);
  * is sent as given (reserved bytes included), so the caller follows
  * PROTOCOL.md (e.g. Price = DTX_PRICE_NULL for a Market order).
  * Returns DTX_OK; DTX_EINVAL when not established; DTX_EFULL when the output
- * buffer is full (nothing sent, no number taken).
+ * buffer is full (nothing sent, no number taken); DTX_EIO when the
+ * connection ended while writing (the message is numbered and kept: resend
+ * it after the reconnect).
  */
 dtx_status dtx_client_new_order(dtx_client *c, const dtx_sbe_new_order_single *m, uint64_t *seq);
 dtx_status dtx_client_cancel(dtx_client *c, const dtx_sbe_order_cancel_request *m, uint64_t *seq);
