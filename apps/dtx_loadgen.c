@@ -7,7 +7,7 @@
  *   dtx-loadgen [--host H] [--port N] [--keys-file PATH] [--sessions N]
  *               [--seconds S] [--orders N] [--window W] [--takers PCT]
  *               [--security-id ID] [--mid PRICE] [--tick PRICE] [--seed N]
- *               [--record FILE]
+ *               [--batch] [--record FILE]
  *
  * Sessions use the trader keys of the key file in turn; takers get the last
  * quarter of the accounts and makers the others (so takers do not meet their
@@ -52,12 +52,14 @@ static const char usage_text[] =
     "usage: dtx-loadgen [--host H] [--port N] [--keys-file PATH] [--sessions N]\n"
     "                   [--seconds S] [--orders N] [--window W] [--takers PCT]\n"
     "                   [--security-id ID] [--mid PRICE] [--tick PRICE] [--seed N]\n"
-    "                   [--record FILE]\n"
+    "                   [--batch] [--record FILE]\n"
     "\n"
     "N FIXP sessions (default 10) of market makers quoting and takers crossing\n"
     "against dtx-engine, for S seconds (default 5) or N orders in all, whichever\n"
     "ends first; W requests in flight per session (default 8); PCT %% of the\n"
-    "sessions are takers (default 25). Defaults: 127.0.0.1:7001,\n"
+    "sessions are takers (default 25). --batch writes each session's new\n"
+    "requests with one send() per loop turn instead of one per message.\n"
+    "Defaults: 127.0.0.1:7001,\n"
     "./dtx-demo-keys.txt, instrument 1 around 65000 with tick 0.5.\n"
     "Prints orders/s and order->ack latency (p50, p99, p99.9, max); --record FILE\n"
     "also appends them, the command and the machine to FILE (markdown).\n"
@@ -281,7 +283,7 @@ static int step(sess *s, const params *p)
 
 /* Appends one markdown section: the command, the machine, the figures. */
 static void record(const char *path, int argc, char **argv, uint32_t sessions, uint32_t ntakers,
-                   uint32_t window, double el)
+                   uint32_t window, int batch, double el)
 {
     FILE *f = fopen(path, "a");
     if (!f) {
@@ -316,8 +318,9 @@ static void record(const char *path, int argc, char **argv, uint32_t sessions, u
     fprintf(f, "`\n\nmachine: %s, nproc %ld, Linux %s; load average %s at the end (engine, "
                "load generator and other work share the CPUs)\n\n",
             model, sysconf(_SC_NPROCESSORS_ONLN), u.release, load);
-    fprintf(f, "| sessions (makers/takers) | window | s | orders | orders/s | msgs/s | trade "
-               "reports | rejects | p50 us | p99 us | p99.9 us | max us |\n");
+    fprintf(f, "| sessions (makers/takers) | window%s | s | orders | orders/s | msgs/s | trade "
+               "reports | rejects | p50 us | p99 us | p99.9 us | max us |\n",
+            batch ? " (batched writes)" : "");
     fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     fprintf(f, "| %u (%u/%u) | %u | %.2f | %" PRIu64 " | %.0f | %.0f | %" PRIu64 " | %" PRIu64
                " | %.1f | %.1f | %.1f | %.1f |\n",
@@ -340,6 +343,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *keys_file = "./dtx-demo-keys.txt", *record_path = NULL;
     uint16_t port = 7001;
     uint32_t sessions = 10, window = 8, takers_pct = 25;
+    int batch = 0;
     double seconds = 5;
     uint64_t max_orders = UINT64_MAX, seed = 1;
     params p = {.security_id = 1, .mid = 65000ll * 1000000000ll, .tick = 500000000ll};
@@ -349,6 +353,10 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
             return 0;
+        }
+        if (!strcmp(a, "--batch")) {
+            batch = 1;
+            continue;
         }
         if (!v)
             return usage("an option needs a value");
@@ -426,7 +434,8 @@ int main(int argc, char **argv)
                      : s->taker ? trader[ntr - 1 - (i % tk)]
                                 : trader[i % (ntr - tk)];
         dtx_client_config cc = {.host = host, .port = port, .keepalive_ms = 5000,
-                                .store_depth = 1024, .out_buffer_bytes = 1u << 20};
+                                .store_depth = 1024, .out_buffer_bytes = 1u << 20,
+                                .batch_output = batch};
         memcpy(cc.seckey, keys[k].seckey, 32);
         dtx_client_callbacks cb = {.ctx = s, .on_report = on_report, .on_session = on_session};
         s->c = dtx_client_create(&cc, &cb);
@@ -438,7 +447,8 @@ int main(int argc, char **argv)
     }
     printf("dtx-loadgen: %u sessions (%u makers, %u takers) to %s:%u, established in %.1f ms\n",
            sessions, sessions - ntakers, ntakers, host, port, (double)(mono_ns() - t_setup) / 1e6);
-    printf("  instrument %u, window %u per session, bound %.1f s%s", p.security_id, window, seconds,
+    printf("  instrument %u, window %u per session%s, bound %.1f s%s", p.security_id, window,
+           batch ? ", batched writes" : "", seconds,
            max_orders == UINT64_MAX ? "\n" : "");
     if (max_orders != UINT64_MAX)
         printf(" or %" PRIu64 " orders\n", max_orders);
@@ -463,6 +473,8 @@ int main(int argc, char **argv)
                 continue;
             while (sending && s->inflight < window && K.orders < max_orders && step(s, &p) >= 0)
                 ;
+            if (batch)
+                dtx_client_flush(s->c); /* the window's new requests in one send() */
             busy += s->inflight;
         }
         if (!sending && (busy == 0 || now - t_stop > DRAIN_MS * 1000000ull))
@@ -521,7 +533,7 @@ int main(int argc, char **argv)
            hist_pct(&H, 50) / 1e3, hist_pct(&H, 99) / 1e3, hist_pct(&H, 99.9) / 1e3,
            (double)H.max / 1e3, H.count ? (double)H.sum / (double)H.count / 1e3 : 0.0, H.count);
     if (record_path)
-        record(record_path, argc, argv, sessions, ntakers, window, el);
+        record(record_path, argc, argv, sessions, ntakers, window, batch, el);
     for (uint32_t i = 0; i < sessions; i++)
         dtx_client_destroy(S[i].c);
     free(pf);

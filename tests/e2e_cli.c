@@ -100,7 +100,7 @@ Test(e2e_cli, dtx_loadgen_runs_a_bounded_load_and_reports_latency)
     char port[8];
     snprintf(port, sizeof port, "%u", eng.port);
     const char *args[] = {"--port", port, "--keys-file", eng.keys_path, "--sessions", "4",
-                          "--orders", "400", "--seconds", "30", NULL};
+                          "--orders", "400", "--seconds", "30", "--batch", NULL};
     cr_assert_eq(e2e_run(&eng, "dtx-loadgen", args, out, sizeof out), 0, "%s", out);
     expect_line("dtx-loadgen: 4 sessions (3 makers, 1 takers)");
     expect_line("sent: 400 orders, ");

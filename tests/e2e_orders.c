@@ -232,16 +232,38 @@ Test(e2e_orders, ioc_remainder_is_canceled_unfilled_and_unknown_template_gets_bu
     cr_assert_eq(r->r.u.canceled.cancel_reason, DTX_CANCEL_UNFILLED);
     cr_assert_eq(r->r.u.canceled.cum_qty, 2);
 
-    /* Template 150 of schema 7001 is not one a trader sends. */
+    /* Template 199 of schema 7001 is not assigned (role messages stop at 186). */
     uint8_t body[16] = {0};
     uint64_t seq;
-    cr_assert_eq(dtx_client_send_app(b->c, 150, sizeof body, body, sizeof body, &seq), DTX_OK);
+    cr_assert_eq(dtx_client_send_app(b->c, 199, sizeof body, body, sizeof body, &seq), DTX_OK);
     r = e2e_expect(b, DTX_SBE_BUSINESS_MESSAGE_REJECT_TEMPLATE_ID);
-    cr_assert_eq(r->r.u.business_reject.ref_template_id, 150);
+    cr_assert_eq(r->r.u.business_reject.ref_template_id, 199);
     cr_assert_eq(r->r.u.business_reject.ref_seq_num, seq);
     cr_assert_eq(r->r.u.business_reject.reject_reason, DTX_REJ_INVALID_FIELD);
     e2e_barrier(b);
     e2e_client_free(a);
     e2e_client_free(b);
+    e2e_stop(&eng);
+}
+
+Test(e2e_orders, batched_output_goes_out_at_flush_in_order)
+{
+    e2e_start(&eng, NULL);
+    dtx_client_config cfg = e2e_config(&eng, 1, NULL);
+    cfg.batch_output = 1;
+    e2e_client *a = e2e_client_new(&eng, &cfg);
+    cr_assert_eq(dtx_client_connect_wait(a->c, E2E_SAFETY_MS), DTX_OK, "%s", dtx_error_message());
+    for (uint64_t i = 1; i <= 5; i++) { /* a quote ladder */
+        dtx_sbe_new_order_single m = e2e_limit(i, DTX_SIDE_BUY, PX(60000 - (double)i), 1);
+        cr_assert_eq(e2e_send(a, &m), i);
+    }
+    cr_assert_eq(dtx_client_flush(a->c), DTX_OK);
+    for (uint64_t i = 1; i <= 5; i++) {
+        const e2e_report *r = e2e_expect(a, DTX_SBE_EXECUTION_REPORT_NEW_TEMPLATE_ID);
+        cr_assert_eq(r->r.u.er_new.cl_ord_id, i);
+        cr_assert_eq(r->r.seq, i);
+    }
+    e2e_barrier(a); /* dtx_client_wait flushes too */
+    e2e_client_free(a);
     e2e_stop(&eng);
 }
