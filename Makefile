@@ -14,12 +14,13 @@
 JOBS ?= 2
 BUILD ?= build
 
-FUZZ_TARGETS := fuzz_engine fuzz_cmdfile fuzz_session fuzz_risk
+FUZZ_TARGETS := fuzz_engine fuzz_cmdfile fuzz_session fuzz_risk fuzz_fix44
 # short runs in `make test`: seconds, and a bound on the number of inputs
 FUZZ_TIME_fuzz_engine := 60
 FUZZ_TIME_fuzz_cmdfile := 30
 FUZZ_TIME_fuzz_session := 30
 FUZZ_TIME_fuzz_risk := 30
+FUZZ_TIME_fuzz_fix44 := 20
 FUZZ_RUNS := 20000000
 FUZZ_LONG_TIME := 1800
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -31,6 +32,8 @@ FUZZ_MAX_LEN_fuzz_cmdfile := 16384
 FUZZ_MAX_LEN_fuzz_session := 8192
 # the risk target's generator uses ~6 bytes a command (tests/fuzz/fuzz_risk.c)
 FUZZ_MAX_LEN_fuzz_risk := 4096
+# the FIX 4.4 target's input is a script of reads, messages, ticks and events (tests/fuzz/fuzz_fix44.c)
+FUZZ_MAX_LEN_fuzz_fix44 := 4096
 
 SHELL := /bin/bash
 
@@ -105,6 +108,7 @@ test-fuzz: fuzz-build
 	    if [ $$t = fuzz_engine ]; then s=$(FUZZ_TIME_fuzz_engine); m=$(FUZZ_MAX_LEN_fuzz_engine); fi; \
 	    if [ $$t = fuzz_session ]; then s=$(FUZZ_TIME_fuzz_session); m=$(FUZZ_MAX_LEN_fuzz_session); fi; \
 	    if [ $$t = fuzz_risk ]; then s=$(FUZZ_TIME_fuzz_risk); m=$(FUZZ_MAX_LEN_fuzz_risk); fi; \
+	    if [ $$t = fuzz_fix44 ]; then s=$(FUZZ_TIME_fuzz_fix44); m=$(FUZZ_MAX_LEN_fuzz_fix44); fi; \
 	    echo "== $$t: $$s s on a copy of tests/fuzz/corpus/$$t"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$$s \
 	        -runs=$(FUZZ_RUNS) -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c 2>&1 | \
@@ -121,6 +125,7 @@ fuzz-long: fuzz-build
 	    m=$(FUZZ_MAX_LEN_fuzz_cmdfile); [ $$t != fuzz_engine ] || m=$(FUZZ_MAX_LEN_fuzz_engine); \
 	    [ $$t != fuzz_session ] || m=$(FUZZ_MAX_LEN_fuzz_session); \
 	    [ $$t != fuzz_risk ] || m=$(FUZZ_MAX_LEN_fuzz_risk); \
+	    [ $$t != fuzz_fix44 ] || m=$(FUZZ_MAX_LEN_fuzz_fix44); \
 	    echo "== $$t: $(FUZZ_LONG_TIME) s, corpus $$c"; \
 	    ./$(BUILD)/fuzz/$$t $(FUZZ_FLAGS) -max_len=$$m -max_total_time=$(FUZZ_LONG_TIME) \
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c; \

@@ -169,6 +169,8 @@ int dtx_fix44_get_u64(const fix_msg *m, uint32_t tag, uint64_t *out)
 
 void dtx_fix44_put(fix_writer *w, uint32_t tag, const char *v, size_t len)
 {
+    if (len == 0)
+        return; /* FIX has no empty fields: an empty value is left out */
     char t[16];
     int tn = snprintf(t, sizeof t, "%u=", tag);
     if (w->overflow || w->len + (size_t)tn + len + 1 > w->cap) {

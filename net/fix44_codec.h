@@ -52,7 +52,8 @@ const char *dtx_fix44_get(const fix_msg *m, uint32_t tag, size_t *len);
  * absent, -1 present but not a number. */
 int dtx_fix44_get_u64(const fix_msg *m, uint32_t tag, uint64_t *out);
 
-/* Output: fields appended to a bounded buffer; overflow is sticky. */
+/* Output: fields appended to a bounded buffer; overflow is sticky. A field
+ * with an empty value is left out (FIX has no empty fields). */
 typedef struct fix_writer {
     char *p;
     size_t len, cap;

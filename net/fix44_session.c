@@ -509,7 +509,8 @@ static void body_exec_report(const dtx_fix44 *f, fix_writer *w, uint32_t slot, c
     }
     dtx_fix44_put_char(w, 150, exec_type);
     dtx_fix44_put_char(w, 39, status);
-    dtx_fix44_put_str(w, 55, r->symbol);
+    if (r->symbol[0])
+        dtx_fix44_put_str(w, 55, r->symbol); /* empty: a cancel naming no instrument */
     put_side(w, e->side);
     if (e->order_qty)
         dtx_fix44_put_i64(w, 38, e->order_qty);

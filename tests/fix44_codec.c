@@ -155,3 +155,14 @@ Test(fix44_codec, hex_is_lowercase_only)
     cr_expect_eq(dtx_fix44_unhex("0AFF", 4, out, 2), -1);
     cr_expect_eq(dtx_fix44_unhex("0af", 3, out, 2), -1);
 }
+
+Test(fix44_codec, empty_values_are_left_out_of_written_messages)
+{
+    char b[64];
+    fix_writer w = {.p = b, .cap = sizeof b};
+    dtx_fix44_put_str(&w, 55, "");
+    cr_expect_eq(w.len, 0);
+    dtx_fix44_put_str(&w, 55, "X");
+    cr_expect_eq(w.len, 5);
+    cr_expect_eq(memcmp(b, "55=X\x01", 5), 0);
+}
