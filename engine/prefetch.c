@@ -16,6 +16,10 @@
  *            slot stage 1 brought in (its level neighbours, the index slot of its
  *            current ClOrdID, the tail order of the target level).
  *
+ * An order record is 56 bytes, so most straddle two cache lines: the named
+ * order is prefetched whole (both lines), its neighbours and the tail order
+ * only at the link field the command will write.
+ *
  * Prefetches are hints only: they read engine state that may change before
  * the command runs, change nothing, and are bounds-checked so that any command
  * (malformed ones included) is safe to prefetch. Events and their order are
@@ -27,6 +31,15 @@
 #define PF_NEAR 6
 
 static inline void pf_w(const void *p) { __builtin_prefetch(p, 1, 3); }
+
+/* An order record, both cache lines: a 56-byte record straddles two lines at
+ * six of every eight slots, and the command path reads fields of both. */
+static inline void pf_order(const dtx_engine *e, uint32_t h)
+{
+    const char *p = (const char *)&e->orders[h];
+    pf_w(p);
+    pf_w(p + sizeof(dtx_order) - 1);
+}
 
 /* The slot named by a command's OrderID, or DTX_NIL. */
 static inline uint32_t named_slot(const dtx_engine *e, const dtx_command *c)
@@ -77,7 +90,7 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
     case DTX_CMD_CANCEL: {
         uint32_t h = named_slot(e, c);
         if (h)
-            pf_w(&e->orders[h]);
+            pf_order(e, h);
         else
             pf_w(index_slot(e, c->account, c->orig_clordid));
         break;
@@ -99,10 +112,11 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
     const dtx_order *o = &e->orders[h];
     if (o->gen != (uint32_t)(c->order_id >> 32) || o->book >= e->n_books)
         return;
+    /* the neighbours: only the line of the link the unlink writes */
     if (o->prev && o->prev <= e->max_orders)
-        pf_w(&e->orders[o->prev]);
+        pf_w(&e->orders[o->prev].next);
     if (o->next && o->next <= e->max_orders)
-        pf_w(&e->orders[o->next]);
+        pf_w(&e->orders[o->next].prev);
     pf_w(&e->islots[index_home(e, o->ihash)]);
     const dtx_book *b = &e->books[o->book];
     if (o->level < b->n_levels)
@@ -112,7 +126,7 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
         if (l != DTX_NONE) {
             uint32_t t = b->levels[l].tail;
             if (t && t <= e->max_orders)
-                pf_w(&e->orders[t]);
+                pf_w(&e->orders[t].next); /* the link the append writes */
         }
     }
 }
