@@ -162,11 +162,23 @@ static void print_config(const dtx_config *c, const char *origin)
            c->core_cpu, c->max_orders, c->max_timed, c->max_stops, c->time_tick_ms);
     printf("  rings: commands %u, events %u, wait %s\n", c->command_ring, c->event_ring,
            dtx_wait_strategy_name(c->wait));
-    printf("  risk: %s, %u accounts\n", c->risk_enabled ? "on" : "off", c->risk_accounts);
+    printf("  risk: %s, %u accounts, audit log %s\n", c->risk_enabled ? "on" : "off",
+           c->risk_accounts, c->audit_log);
     printf("  demo: %u accounts, collateral %u each, keys %s\n", c->demo_accounts,
            c->demo_collateral, c->keys_file);
     for (uint32_t i = 0; i < c->n_instruments; i++)
         printf("  instrument %u %s\n", c->instruments[i].security_id, c->instruments[i].symbol);
+}
+
+/* The core's audit callback (core thread, admin commands only, never on the
+ * order path): one line per administrative change, flushed at once. */
+static void audit_write(void *ctx, const dtx_audit_record *rec)
+{
+    char line[512];
+    size_t n = dtx_audit_format(rec, line, sizeof line);
+    line[n] = '\n';
+    fwrite(line, 1, n + 1, (FILE *)ctx);
+    fflush((FILE *)ctx);
 }
 
 /* The risk gate for the configured instruments: the default instruments keep
@@ -297,6 +309,7 @@ int main(int argc, char **argv)
     dtx_ring *cmds = NULL, *evs = NULL;
     dtx_core *core = NULL;
     dtx_risk *risk = NULL;
+    FILE *audit = NULL;
     dtx_gateway *gw = NULL;
     glue g = {0};
     pthread_t core_thread, gw_thread;
@@ -386,6 +399,12 @@ int main(int argc, char **argv)
             fail("cannot prepare the demo keys", dtx_error_message());
             goto out;
         }
+        /* one key of each other role, so dtx-admin works out of the box */
+        if (dtx_keyfile_ensure_roles(cfg->keys_file, keys, MAX_KEYS, &n_keys, &generated) !=
+            DTX_OK) {
+            fail("cannot prepare the demo keys", dtx_error_message());
+            goto out;
+        }
         dtx_log(DTX_LOG_INFO, "demo keys", "file=%s accounts=%u keys=%u generated=%u",
                 cfg->keys_file, cfg->demo_accounts, n_keys, generated);
     }
@@ -421,7 +440,17 @@ int main(int argc, char **argv)
         if (risk) {
             cc.observer = dtx_risk_sink; /* positions and open orders follow every event */
             cc.observer_ctx = risk;
+            cc.risk = risk; /* fees of 201, admin commands */
         }
+        audit = fopen(cfg->audit_log, "a");
+        if (!audit) {
+            char detail[400];
+            snprintf(detail, sizeof detail, "%s: %s", cfg->audit_log, strerror(errno));
+            fail("cannot open the audit log", detail);
+            goto out;
+        }
+        cc.audit = audit_write;
+        cc.audit_ctx = audit;
         core = dtx_core_create(&cc);
         if (!core) {
             fail("cannot create the engine", dtx_error_message());
@@ -563,6 +592,8 @@ out:
     dtx_sessions_destroy(g.sessions);
     dtx_core_destroy(core);
     dtx_risk_destroy(risk);
+    if (audit)
+        fclose(audit);
     dtx_ring_destroy(cmds);
     dtx_ring_destroy(evs);
     if (keys) {

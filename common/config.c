@@ -58,6 +58,7 @@ void dtx_config_defaults(dtx_config *c)
     c->log_level = DTX_LOG_INFO;
     c->demo_accounts = 4;
     snprintf(c->keys_file, sizeof c->keys_file, "%s", "./dtx-demo-keys.txt");
+    snprintf(c->audit_log, sizeof c->audit_log, "%s", "./dtx-audit.log");
     c->cancel_on_disconnect = 1;
     c->demo_collateral = 100000;
     if (n > DTX_CONFIG_MAX_INSTRUMENTS)
@@ -204,6 +205,7 @@ static const key_def keys[] = {
     U32("core", "time_tick_ms", time_tick_ms, 0, 3600000),
     KEY("risk", "enabled", K_BOOL, risk_enabled),
     U32("risk", "accounts", risk_accounts, 1, 1u << 24),
+    KEY("risk", "audit_log", K_PATH, audit_log),
     U32("rings", "command_ring", command_ring, 2, 1u << 24),
     U32("rings", "event_ring", event_ring, 2, 1u << 24),
     KEY("rings", "wait", K_WAIT, wait),

@@ -311,3 +311,37 @@ dtx_status dtx_keyfile_ensure_demo(const char *path, uint32_t accounts, dtx_key_
         *generated = added;
     return DTX_OK;
 }
+
+dtx_status dtx_keyfile_ensure_roles(const char *path, dtx_key_entry *keys, uint32_t cap,
+                                    uint32_t *n, uint32_t *generated)
+{
+    static const struct {
+        uint32_t account;
+        dtx_session_role role;
+    } want[] = {{1, DTX_ROLE_DROP_COPY}, {0, DTX_ROLE_RISK}, {0, DTX_ROLE_OPERATOR},
+                {0, DTX_ROLE_ORACLE}};
+    uint32_t added = 0;
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        uint32_t i;
+        for (i = 0; i < *n; i++)
+            if (keys[i].role == want[w].role)
+                break;
+        if (i < *n)
+            continue;
+        if (*n == cap)
+            return dtx_error_set(DTX_EFULL, "%s: more than %u keys", path, cap);
+        dtx_status st = dtx_keyfile_generate(&keys[*n], want[w].account, want[w].role);
+        if (st != DTX_OK)
+            return st;
+        (*n)++;
+        added++;
+    }
+    if (added > 0) {
+        dtx_status st = dtx_keyfile_write(path, keys, *n);
+        if (st != DTX_OK)
+            return st;
+    }
+    if (generated)
+        *generated += added;
+    return DTX_OK;
+}

@@ -101,6 +101,13 @@ const char *dtx_event_type_name(unsigned type)
         [DTX_EV_ADDED] = "ADDED",
         [DTX_EV_TRIGGERED] = "TRIGGERED",
         [DTX_EV_STATUS] = "STATUS",
+        [DTX_EV_ADMIN_ACK] = "ADMIN_ACK",
+        [DTX_EV_ADMIN_REJECT] = "ADMIN_REJECT",
+        [DTX_EV_ACCOUNT_REPORT] = "ACCOUNT_REPORT",
+        [DTX_EV_POSITION_REPORT] = "POSITION_REPORT",
+        [DTX_EV_SESSION_REPORT] = "SESSION_REPORT",
+        [DTX_EV_LIMIT_REPORT] = "LIMIT_REPORT",
+        [DTX_EV_RISK_PARAM_REPORT] = "RISK_PARAM_REPORT",
     };
     return NAME_OF(names, type);
 }

@@ -4,21 +4,32 @@
  * timestamp (the sequencer), runs it through the engine, and pushes the
  * engine's events onto the event ring, waiting when that ring is full.
  *
+ * The admin step (dtx/admin.h) lives here too: role commands are sequenced
+ * like orders, then carried out on the risk context and the engine, audited
+ * and answered, all on this thread; the core fills the Fee of every FILL from
+ * the risk module on the way out.
+ *
  * Sequencing invariant: seq increases by exactly one per command processed,
  * TIME commands included, and ts never decreases (the clock is read once per
  * burst and clamped to the last value), so the stamped stream replays to the
  * same events.
  */
+#include <inttypes.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dtx/core.h"
+#include "dtx/types.h"
 
 #define CORE_BURST 64u
 /* The longest the idle core sleeps before looking at its stop flag again. */
 #define CORE_IDLE_MAX_MS 100u
+/* Most accounts one MarginWatchQuery lists, and its default. */
+#define ADMIN_WATCH_MAX 64u
+#define ADMIN_WATCH_DEFAULT 10u
 
 struct dtx_core {
     dtx_engine *engine;
@@ -28,6 +39,17 @@ struct dtx_core {
     void *clock_ctx;
     dtx_event_sink_fn observer;
     void *observer_ctx;
+    dtx_risk *risk;
+    dtx_audit_fn audit;
+    void *audit_ctx;
+    /* admin state the engine does not expose: per instrument (config order)
+     * its trading status (followed from STATUS events) and index price */
+    uint32_t n_inst;
+    uint32_t *inst_id;
+    uint8_t *inst_status;
+    int64_t *index_px;
+    uint8_t kill_active;   /* a kill switch's mass cancel is running */
+    uint64_t kill_count;   /* orders it canceled */
     uint64_t next_seq;
     uint64_t last_ts;
     uint64_t tick_ns;       /* TIME period; 0 = never */
@@ -52,15 +74,19 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Engine sink: the observer (risk) sees the batch first, then every event goes
- * onto the event ring, in order; a full ring is waited out (back-pressure),
- * never dropped. */
-static void core_sink(void *ctx, const dtx_event *ev, size_t n)
+static int inst_index(const dtx_core *c, uint32_t security_id)
 {
-    dtx_core *c = ctx;
+    for (uint32_t i = 0; i < c->n_inst; i++)
+        if (c->inst_id[i] == security_id)
+            return (int)i;
+    return -1;
+}
+
+/* Pushes events onto the event ring, in order; a full ring is waited out
+ * (back-pressure), never dropped. */
+static void push_events(dtx_core *c, const dtx_event *ev, size_t n)
+{
     size_t done = 0;
-    if (c->observer)
-        c->observer(c->observer_ctx, ev, n);
     while (done < n) {
         done += dtx_ring_push(c->events, ev + done, n - done);
         if (done < n) {
@@ -69,6 +95,53 @@ static void core_sink(void *ctx, const dtx_event *ev, size_t n)
         }
     }
     count(&c->n_events, n);
+}
+
+/* The sink while a kill switch's mass cancel runs: its cancels are reported
+ * CancelReason Risk and counted; the engine's MassCancelReport is left out
+ * (the risk session gets an AdminAck with the count instead). */
+static void kill_sink(dtx_core *c, const dtx_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dtx_event e = ev[i];
+        if (e.type == DTX_EV_MASS_CANCEL_REPORT)
+            continue;
+        if (e.type == DTX_EV_CANCELED && e.cancel_reason == DTX_CANCEL_MASS_CANCEL) {
+            e.cancel_reason = DTX_CANCEL_RISK;
+            c->kill_count++;
+        }
+        if (c->observer)
+            c->observer(c->observer_ctx, &e, 1);
+        push_events(c, &e, 1);
+    }
+}
+
+/* Engine sink: fees filled in, the observer (risk) sees the batch, then every
+ * event goes onto the event ring, in order. */
+static void core_sink(void *ctx, const dtx_event *ev, size_t n)
+{
+    dtx_core *c = ctx;
+    if (c->kill_active) {
+        kill_sink(c, ev, n);
+        return;
+    }
+    /* The batch is the engine's own event buffer (writable memory, const
+     * only in the sink's signature, valid during this call): the Fee of each
+     * FILL is written in place, with the rates the observer applies next. */
+    dtx_event *w = (dtx_event *)(uintptr_t)ev;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i].type == DTX_EV_FILL) {
+            if (c->risk)
+                w[i].fee = dtx_risk_fill_fee(c->risk, &w[i]);
+        } else if (w[i].type == DTX_EV_STATUS) {
+            int k = inst_index(c, w[i].security_id);
+            if (k >= 0)
+                c->inst_status[k] = w[i].status;
+        }
+    }
+    if (c->observer)
+        c->observer(c->observer_ctx, ev, n);
+    push_events(c, ev, n);
 }
 
 dtx_core *dtx_core_create(const dtx_core_config *cfg)
@@ -109,6 +182,23 @@ dtx_core *dtx_core_create(const dtx_core_config *cfg)
     c->clock_ctx = cfg->clock_ctx;
     c->observer = cfg->observer;
     c->observer_ctx = cfg->observer_ctx;
+    c->risk = cfg->risk;
+    c->audit = cfg->audit;
+    c->audit_ctx = cfg->audit_ctx;
+    c->n_inst = cfg->engine.n_instruments;
+    c->inst_id = calloc(c->n_inst ? c->n_inst : 1, sizeof *c->inst_id);
+    c->inst_status = calloc(c->n_inst ? c->n_inst : 1, sizeof *c->inst_status);
+    c->index_px = calloc(c->n_inst ? c->n_inst : 1, sizeof *c->index_px);
+    if (!c->inst_id || !c->inst_status || !c->index_px) {
+        dtx_core_destroy(c);
+        dtx_error_set(DTX_ENOMEM, "core: out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < c->n_inst; i++) {
+        c->inst_id[i] = cfg->engine.instruments[i].security_id;
+        c->inst_status[i] = DTX_TRADING_OPEN;
+        c->index_px[i] = DTX_PRICE_NULL;
+    }
     c->next_seq = cfg->first_seq ? cfg->first_seq : 1;
     c->tick_ns = (uint64_t)cfg->time_tick_ms * 1000000ull;
     atomic_init(&c->stop, 0);
@@ -120,6 +210,9 @@ void dtx_core_destroy(dtx_core *c)
     if (!c)
         return;
     dtx_engine_destroy(c->engine);
+    free(c->inst_id);
+    free(c->inst_status);
+    free(c->index_px);
     free(c);
 }
 
@@ -135,11 +228,406 @@ static uint64_t core_now(dtx_core *c)
     return t;
 }
 
+
+/* ---- the admin step (dtx/admin.h) ------------------------------------------------ */
+
+static int is_admin(uint16_t type)
+{
+    return type >= DTX_CMD_RISK_SET && type <= DTX_CMD_LIMIT_QUERY;
+}
+
+/* An answer event to an admin command: routed to the sender's session. */
+static dtx_event answer(const dtx_command *cmd, uint8_t type)
+{
+    dtx_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.ref_cmd_type = (uint8_t)cmd->type;
+    ev.session = cmd->session;
+    ev.account = cmd->account;
+    ev.security_id = cmd->security_id;
+    ev.contra_account = cmd->target_account;
+    ev.seq = cmd->seq;
+    ev.ts = cmd->ts;
+    ev.clordid = cmd->clordid;
+    return ev;
+}
+
+static void admin_reject(dtx_core *c, const dtx_command *cmd, uint16_t reason)
+{
+    dtx_event ev = answer(cmd, DTX_EV_ADMIN_REJECT);
+    ev.reject_reason = reason;
+    push_events(c, &ev, 1);
+}
+
+static void admin_audit(dtx_core *c, const dtx_command *cmd, const char *what, uint32_t target,
+                        uint32_t security_id, int64_t old_value, int64_t new_value,
+                        uint64_t affected)
+{
+    if (!c->audit)
+        return;
+    dtx_audit_record r = {.seq = cmd->seq, .ts = cmd->ts, .request_id = cmd->clordid,
+                          .cmd_type = cmd->type, .session = cmd->session,
+                          .account = cmd->account, .key_id = cmd->key_id,
+                          .target_account = target, .security_id = security_id,
+                          .what = what, .old_value = old_value, .new_value = new_value,
+                          .affected = affected};
+    c->audit(c->audit_ctx, &r);
+}
+
+static void admin_ack(dtx_core *c, const dtx_command *cmd, int64_t old_value, int64_t new_value,
+                      uint8_t status, uint64_t n)
+{
+    dtx_event ev = answer(cmd, DTX_EV_ADMIN_ACK);
+    ev.status = status;
+    ev.contra_session = cmd->param;
+    dtx_admin_ev_set(&ev, 0, old_value);
+    dtx_admin_ev_set(&ev, 1, new_value);
+    dtx_admin_ev_set(&ev, 2, DTX_PRICE_NULL);
+    dtx_admin_ev_set(&ev, 3, DTX_PRICE_NULL);
+    dtx_admin_ev_set(&ev, 4, (int64_t)n);
+    push_events(c, &ev, 1);
+}
+
+static int instrument_param(uint16_t p)
+{
+    return (p >= DTX_RISK_PARAM_INITIAL_MARGIN && p <= DTX_RISK_PARAM_MARK_PRICE) ||
+           p == DTX_RISK_PARAM_MAX_ORDER_QTY || p == DTX_RISK_PARAM_MAX_POSITION;
+}
+
+static void admin_risk_set(dtx_core *c, const dtx_command *cmd)
+{
+    /* the kill switch and the mark have their own commands (cancels, index) */
+    if (cmd->param == DTX_RISK_PARAM_ACCOUNT_ENABLED || cmd->param == DTX_RISK_PARAM_MARK_PRICE) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    if (instrument_param(cmd->param) && inst_index(c, cmd->security_id) < 0) {
+        admin_reject(c, cmd, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    dtx_risk_change ch = {.param = cmd->param, .account = cmd->target_account,
+                          .security_id = cmd->security_id, .new_value = cmd->value};
+    if (dtx_risk_apply(c->risk, &ch) != DTX_OK) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    admin_audit(c, cmd, dtx_admin_param_name(cmd->param), cmd->target_account,
+                instrument_param(cmd->param) ? cmd->security_id : 0, ch.old_value, ch.new_value,
+                0);
+    admin_ack(c, cmd, ch.old_value, ch.new_value, 0, 0);
+}
+
+static void admin_kill(dtx_core *c, const dtx_command *cmd)
+{
+    if (cmd->status > 1) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    dtx_risk_change ch = {.param = DTX_RISK_PARAM_ACCOUNT_ENABLED,
+                          .account = cmd->target_account, .new_value = cmd->status ? 0 : 1};
+    if (cmd->target_account == DTX_RISK_DEFAULT_ACCOUNT || dtx_risk_apply(c->risk, &ch) != DTX_OK) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    uint64_t n = 0;
+    if (cmd->status) {
+        /* disabled first, so nothing new comes in; then every order goes */
+        dtx_command mc = dtx_risk_kill_command(cmd->target_account, cmd->clordid, cmd->seq, cmd->ts);
+        mc.session = cmd->session;
+        c->kill_active = 1;
+        c->kill_count = 0;
+        dtx_engine_submit(c->engine, &mc);
+        c->kill_active = 0;
+        n = c->kill_count;
+    }
+    admin_audit(c, cmd, "account_enabled", cmd->target_account, 0, ch.old_value, ch.new_value, n);
+    admin_ack(c, cmd, ch.old_value, ch.new_value, cmd->status, n);
+}
+
+static void admin_money(dtx_core *c, const dtx_command *cmd)
+{
+    dtx_risk_account_view v;
+    if (dtx_risk_account(c->risk, cmd->target_account, &v) != DTX_OK || cmd->value <= 0) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    int64_t old_value = v.collateral;
+    if (cmd->type == DTX_CMD_DEPOSIT) {
+        if (dtx_risk_deposit(c->risk, cmd->target_account, cmd->value) != DTX_OK) {
+            admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+            return;
+        }
+    } else {
+        uint16_t rej = dtx_risk_withdraw(c->risk, cmd->target_account, cmd->value);
+        if (rej != DTX_REJ_NONE) {
+            admin_reject(c, cmd, rej);
+            return;
+        }
+    }
+    dtx_risk_account(c->risk, cmd->target_account, &v);
+    admin_audit(c, cmd, "collateral", cmd->target_account, 0, old_value, v.collateral, 0);
+    admin_ack(c, cmd, old_value, v.collateral, 0, 0);
+}
+
+static void admin_status(dtx_core *c, const dtx_command *cmd)
+{
+    int k = inst_index(c, cmd->security_id);
+    if (k < 0) {
+        admin_reject(c, cmd, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    if (cmd->status < DTX_TRADING_OPEN || cmd->status > DTX_TRADING_CLOSED) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    int64_t old_value = c->inst_status[k];
+    dtx_command sc = dtx_command_blank(DTX_CMD_INSTRUMENT_STATUS);
+    sc.session = cmd->session;
+    sc.account = cmd->account;
+    sc.seq = cmd->seq;
+    sc.ts = cmd->ts;
+    sc.security_id = cmd->security_id;
+    sc.status = cmd->status;
+    dtx_engine_submit(c->engine, &sc); /* its STATUS event updates inst_status */
+    admin_audit(c, cmd, "trading_status", UINT32_MAX, cmd->security_id, old_value, cmd->status, 0);
+    admin_ack(c, cmd, old_value, cmd->status, cmd->status, 0);
+}
+
+static void admin_mark(dtx_core *c, const dtx_command *cmd)
+{
+    int k = inst_index(c, cmd->security_id);
+    if (k < 0) {
+        admin_reject(c, cmd, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    if (cmd->price == DTX_PRICE_NULL || cmd->price <= 0 ||
+        (cmd->stop_px != DTX_PRICE_NULL && cmd->stop_px <= 0)) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    dtx_risk_change ch = {.param = DTX_RISK_PARAM_MARK_PRICE, .security_id = cmd->security_id,
+                          .new_value = cmd->price};
+    if (dtx_risk_apply(c->risk, &ch) != DTX_OK) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    int64_t old_index = c->index_px[k];
+    admin_audit(c, cmd, "mark_price", UINT32_MAX, cmd->security_id, ch.old_value, ch.new_value, 0);
+    if (cmd->stop_px != DTX_PRICE_NULL) {
+        c->index_px[k] = cmd->stop_px;
+        admin_audit(c, cmd, "index_price", UINT32_MAX, cmd->security_id, old_index, cmd->stop_px,
+                    0);
+    }
+    dtx_event ev = answer(cmd, DTX_EV_ADMIN_ACK);
+    ev.contra_session = DTX_RISK_PARAM_MARK_PRICE;
+    dtx_admin_ev_set(&ev, 0, ch.old_value);
+    dtx_admin_ev_set(&ev, 1, ch.new_value);
+    dtx_admin_ev_set(&ev, 2, old_index);
+    dtx_admin_ev_set(&ev, 3, c->index_px[k]);
+    dtx_admin_ev_set(&ev, 4, 0);
+    push_events(c, &ev, 1);
+}
+
+static void account_report(dtx_core *c, const dtx_command *cmd, const dtx_risk_account_view *v)
+{
+    dtx_event ev = answer(cmd, DTX_EV_ACCOUNT_REPORT);
+    ev.contra_account = v->account;
+    ev.status = v->enabled;
+    ev.aggressor = v->below_maintenance;
+    ev.security_id = 0;
+    dtx_admin_ev_set(&ev, 0, v->collateral);
+    dtx_admin_ev_set(&ev, 1, v->unrealized_pnl);
+    dtx_admin_ev_set(&ev, 2, v->equity);
+    dtx_admin_ev_set(&ev, 3, v->initial_margin);
+    dtx_admin_ev_set(&ev, 4, v->order_margin);
+    dtx_admin_ev_set(&ev, 5, v->maint_margin);
+    dtx_admin_ev_set(&ev, 6, v->available);
+    dtx_admin_ev_set(&ev, 7, v->margin_ratio);
+    dtx_admin_ev_set(&ev, 8, v->open_orders);
+    push_events(c, &ev, 1);
+}
+
+static void admin_account_query(dtx_core *c, const dtx_command *cmd)
+{
+    dtx_risk_account_view v;
+    if (dtx_risk_account(c->risk, cmd->target_account, &v) != DTX_OK) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    account_report(c, cmd, &v);
+    uint64_t n = 1;
+    for (uint32_t k = 0; k < c->n_inst; k++) {
+        dtx_risk_position_view p;
+        if (dtx_risk_position(c->risk, cmd->target_account, c->inst_id[k], &p) != DTX_OK)
+            continue;
+        if (!p.qty && !p.open_buy_qty && !p.open_sell_qty && !p.realized_pnl && !p.fees)
+            continue; /* never touched */
+        dtx_event ev = answer(cmd, DTX_EV_POSITION_REPORT);
+        ev.security_id = p.security_id;
+        dtx_admin_ev_set(&ev, 0, p.qty);
+        dtx_admin_ev_set(&ev, 1, p.avg_entry_price);
+        dtx_admin_ev_set(&ev, 2, p.realized_pnl);
+        dtx_admin_ev_set(&ev, 3, p.fees);
+        dtx_admin_ev_set(&ev, 4, p.unrealized_pnl);
+        dtx_admin_ev_set(&ev, 5, p.initial_margin);
+        dtx_admin_ev_set(&ev, 6, p.maint_margin);
+        dtx_admin_ev_set(&ev, 7, p.open_buy_qty);
+        dtx_admin_ev_set(&ev, 8, p.open_sell_qty);
+        push_events(c, &ev, 1);
+        n++;
+    }
+    admin_ack(c, cmd, 0, 0, 0, n);
+}
+
+static void admin_margin_watch(dtx_core *c, const dtx_command *cmd)
+{
+    dtx_risk_account_view v[ADMIN_WATCH_MAX];
+    uint64_t max = cmd->value ? (uint64_t)cmd->value : ADMIN_WATCH_DEFAULT;
+    if (cmd->value < 0 || max > ADMIN_WATCH_MAX) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    size_t n = dtx_risk_nearest_maintenance(c->risk, v, (size_t)max);
+    for (size_t i = 0; i < n; i++)
+        account_report(c, cmd, &v[i]);
+    admin_ack(c, cmd, 0, 0, 0, n);
+}
+
+static int64_t read_value(const dtx_core *c, uint16_t param, uint32_t account, uint32_t sec)
+{
+    dtx_risk_change ch = {.param = param, .account = account, .security_id = sec};
+    return dtx_risk_read(c->risk, &ch) == DTX_OK ? ch.old_value : 0;
+}
+
+static void admin_limit_query(dtx_core *c, const dtx_command *cmd)
+{
+    int k = cmd->security_id ? inst_index(c, cmd->security_id) : 0;
+    dtx_risk_change probe = {.param = DTX_RISK_PARAM_MAX_NOTIONAL, .account = cmd->target_account};
+    if (k < 0) {
+        admin_reject(c, cmd, DTX_REJ_UNKNOWN_INSTRUMENT);
+        return;
+    }
+    if (dtx_risk_read(c->risk, &probe) != DTX_OK) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD);
+        return;
+    }
+    uint32_t a = cmd->target_account, s = cmd->security_id;
+    dtx_event ev = answer(cmd, DTX_EV_LIMIT_REPORT);
+    dtx_admin_ev_set(&ev, 0, s ? read_value(c, DTX_RISK_PARAM_MAX_ORDER_QTY, a, s) : 0);
+    dtx_admin_ev_set(&ev, 1, s ? read_value(c, DTX_RISK_PARAM_MAX_POSITION, a, s) : 0);
+    dtx_admin_ev_set(&ev, 2, read_value(c, DTX_RISK_PARAM_MAX_NOTIONAL, a, 0));
+    dtx_admin_ev_set(&ev, 3, read_value(c, DTX_RISK_PARAM_MAX_OPEN_ORDERS, a, 0));
+    dtx_admin_ev_set(&ev, 4, read_value(c, DTX_RISK_PARAM_ACCOUNT_MAX_LEVERAGE, a, 0));
+    push_events(c, &ev, 1);
+    uint64_t n = 1;
+    if (s) {
+        dtx_event p = answer(cmd, DTX_EV_RISK_PARAM_REPORT);
+        dtx_admin_ev_set(&p, 0, read_value(c, DTX_RISK_PARAM_INITIAL_MARGIN, a, s));
+        dtx_admin_ev_set(&p, 1, read_value(c, DTX_RISK_PARAM_MAINT_MARGIN, a, s));
+        dtx_admin_ev_set(&p, 2, read_value(c, DTX_RISK_PARAM_PRICE_BAND, a, s));
+        dtx_admin_ev_set(&p, 3, read_value(c, DTX_RISK_PARAM_MAX_LEVERAGE, a, s));
+        dtx_admin_ev_set(&p, 4, read_value(c, DTX_RISK_PARAM_MAKER_FEE, a, s));
+        dtx_admin_ev_set(&p, 5, read_value(c, DTX_RISK_PARAM_TAKER_FEE, a, s));
+        dtx_admin_ev_set(&p, 6, read_value(c, DTX_RISK_PARAM_MARK_PRICE, a, s));
+        dtx_admin_ev_set(&p, 7, c->index_px[k]);
+        dtx_admin_ev_set(&p, 8, c->inst_status[k]);
+        push_events(c, &p, 1);
+        n++;
+    }
+    admin_ack(c, cmd, 0, 0, 0, n);
+}
+
+/* Carries out one sequenced admin command (dtx/admin.h). Not the order path:
+ * queries iterate, and the audit callback may write a file. */
+static void admin_execute(dtx_core *c, const dtx_command *cmd)
+{
+    if (!c->risk && cmd->type != DTX_CMD_ADMIN_STATUS) {
+        admin_reject(c, cmd, DTX_REJ_INVALID_FIELD); /* risk is off */
+        return;
+    }
+    switch (cmd->type) {
+    case DTX_CMD_RISK_SET: admin_risk_set(c, cmd); break;
+    case DTX_CMD_KILL_SWITCH: admin_kill(c, cmd); break;
+    case DTX_CMD_DEPOSIT:
+    case DTX_CMD_WITHDRAW: admin_money(c, cmd); break;
+    case DTX_CMD_ADMIN_STATUS: admin_status(c, cmd); break;
+    case DTX_CMD_MARK_PRICE: admin_mark(c, cmd); break;
+    case DTX_CMD_ACCOUNT_QUERY: admin_account_query(c, cmd); break;
+    case DTX_CMD_MARGIN_WATCH: admin_margin_watch(c, cmd); break;
+    case DTX_CMD_LIMIT_QUERY: admin_limit_query(c, cmd); break;
+    default: admin_reject(c, cmd, DTX_REJ_INVALID_FIELD); break;
+    }
+}
+
+const char *dtx_admin_param_name(unsigned p)
+{
+    switch (p) {
+    case DTX_RISK_PARAM_INITIAL_MARGIN: return "initial_margin";
+    case DTX_RISK_PARAM_MAINT_MARGIN: return "maint_margin";
+    case DTX_RISK_PARAM_PRICE_BAND: return "price_band";
+    case DTX_RISK_PARAM_MAX_LEVERAGE: return "max_leverage";
+    case DTX_RISK_PARAM_MAKER_FEE: return "maker_fee";
+    case DTX_RISK_PARAM_TAKER_FEE: return "taker_fee";
+    case DTX_RISK_PARAM_MARK_PRICE: return "mark_price";
+    case DTX_RISK_PARAM_MAX_ORDER_QTY: return "max_order_qty";
+    case DTX_RISK_PARAM_MAX_POSITION: return "max_position";
+    case DTX_RISK_PARAM_MAX_NOTIONAL: return "max_notional";
+    case DTX_RISK_PARAM_MAX_OPEN_ORDERS: return "max_open_orders";
+    case DTX_RISK_PARAM_ACCOUNT_MAX_LEVERAGE: return "account_max_leverage";
+    case DTX_RISK_PARAM_ACCOUNT_ENABLED: return "account_enabled";
+    default: return "?";
+    }
+}
+
+static const char *admin_cmd_name(unsigned t)
+{
+    switch (t) {
+    case DTX_CMD_RISK_SET: return "RISK_SET";
+    case DTX_CMD_KILL_SWITCH: return "KILL_SWITCH";
+    case DTX_CMD_DEPOSIT: return "DEPOSIT";
+    case DTX_CMD_WITHDRAW: return "WITHDRAW";
+    case DTX_CMD_ADMIN_STATUS: return "INSTRUMENT_STATUS";
+    case DTX_CMD_MARK_PRICE: return "MARK_PRICE";
+    default: return "?";
+    }
+}
+
+size_t dtx_audit_format(const dtx_audit_record *r, char *buf, size_t cap)
+{
+    time_t sec = (time_t)(r->ts / 1000000000ull);
+    struct tm tm;
+    char target[16];
+    gmtime_r(&sec, &tm);
+    if (r->target_account == DTX_RISK_DEFAULT_ACCOUNT)
+        snprintf(target, sizeof target, "%s",
+                 r->cmd_type == DTX_CMD_RISK_SET && ((strncmp(r->what, "max_", 4) == 0 && strcmp(r->what, "max_leverage") != 0) ||
+                                                     strncmp(r->what, "account_", 8) == 0)
+                     ? "default" : "-");
+    else
+        snprintf(target, sizeof target, "%u", r->target_account);
+    int n = snprintf(buf, cap,
+                     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%09uZ seq=%" PRIu64 " cmd=%s session=%u "
+                     "account=%u key=%08x request=%" PRIu64 " what=%s target_account=%s "
+                     "security_id=%u old=%" PRId64 " new=%" PRId64 " affected=%" PRIu64,
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (unsigned)(r->ts % 1000000000ull), r->seq,
+                     admin_cmd_name(r->cmd_type), r->session, r->account, r->key_id,
+                     r->request_id, r->what, target, r->security_id, r->old_value,
+                     r->new_value, r->affected);
+    if (n < 0)
+        n = 0;
+    return (size_t)n < cap ? (size_t)n : (cap ? cap - 1 : 0);
+}
+
 static void submit(dtx_core *c, dtx_command *cmd, uint64_t ts)
 {
     cmd->seq = c->next_seq++;
     cmd->ts = ts;
-    dtx_engine_submit(c->engine, cmd);
+    if (is_admin(cmd->type))
+        admin_execute(c, cmd);
+    else
+        dtx_engine_submit(c->engine, cmd);
     atomic_store_explicit(&c->last_seq, cmd->seq, memory_order_relaxed);
 }
 

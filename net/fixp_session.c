@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtx/admin.h"
 #include "dtx/fixp_2748.h"
 #include "dtx/sbe_7001.h"
 #include "dtx/session.h"
@@ -1047,6 +1048,52 @@ static void local_reject(dtx_sessions *s, uint32_t si, const dtx_command *cmd, u
     store_app(s, si, &ev, seqno, tid, now);
 }
 
+/* SessionListRequest 161 (operator): one SessionReport 184 per session held,
+ * then AdminAck with the count; answered here, it changes nothing. */
+static void session_list_answer(dtx_sessions *s, uint32_t si, uint64_t request_id, uint64_t now)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->cfg.max_sessions; i++) {
+        const session *o = &s->sess[i];
+        if (!o->used || session_expired(s, o, now))
+            continue;
+        const key_entry *k = &s->keys[o->key];
+        dtx_event ev = {0};
+        int64_t u[2];
+        ev.type = DTX_EV_SESSION_REPORT;
+        ev.session = (uint16_t)si;
+        ev.account = s->sess[si].account;
+        ev.ts = now;
+        ev.clordid = request_id;
+        ev.contra_session = (uint16_t)i;
+        ev.contra_account = o->account;
+        ev.status = k->role;
+        ev.ord_status = o->conn >= 0 ? s->conns[o->conn].state : 0;
+        memcpy(u, o->uuid, sizeof u);
+        dtx_admin_ev_set(&ev, 0, (int64_t)o->next_server);
+        dtx_admin_ev_set(&ev, 1, (int64_t)o->next_client);
+        dtx_admin_ev_set(&ev, 2, u[0]);
+        dtx_admin_ev_set(&ev, 3, u[1]);
+        dtx_admin_ev_set(&ev, 4,
+                         (int64_t)((uint32_t)k->pub[1] << 24 | (uint32_t)k->pub[2] << 16 |
+                                   (uint32_t)k->pub[3] << 8 | k->pub[4]));
+        store_app(s, si, &ev, 0, 0, now);
+        n++;
+    }
+    dtx_event ack = {0};
+    ack.type = DTX_EV_ADMIN_ACK;
+    ack.ref_cmd_type = DTX_CMD_NONE;
+    ack.session = (uint16_t)si;
+    ack.account = s->sess[si].account;
+    ack.ts = now;
+    ack.clordid = request_id;
+    ack.contra_account = UINT32_MAX;
+    dtx_admin_ev_set(&ack, 2, INT64_MIN);
+    dtx_admin_ev_set(&ack, 3, INT64_MIN);
+    dtx_admin_ev_set(&ack, 4, (int64_t)n);
+    store_app(s, si, &ack, 0, 0, now); /* RefTemplateID 161: see dtx_sbe_encode_report */
+}
+
 static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
 {
     conn *c = &s->conns[ci];
@@ -1068,7 +1115,28 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
     }
     dtx_command cmd = dtx_command_blank(DTX_CMD_NONE);
     uint16_t reason = 0;
-    if (!f->known || f->template_id < DTX_SBE_NEW_ORDER_SINGLE_TEMPLATE_ID ||
+    int session_list = 0;
+    if (f->known && f->template_id >= DTX_SBE_SET_ACCOUNT_LIMIT_TEMPLATE_ID &&
+        f->template_id <= DTX_SBE_SET_MARK_PRICE_TEMPLATE_ID) {
+        /* role messages: only the role that owns one may send it; any other
+         * session is answered NotAuthorized and nothing reaches the core */
+        unsigned role = 0;
+        int rc = dtx_sbe_decode_admin(f, &cmd, &role);
+        if (rc < 0)
+            return protocol_error(s, ci, "malformed application message", now);
+        if (s->keys[se->key].role != role)
+            reason = DTX_REJ_NOT_AUTHORIZED;
+        else if (rc > 0)
+            reason = (uint16_t)rc;
+        else if (!throttle_ok(s, se, now)) {
+            reason = DTX_REJ_THROTTLED;
+            s->st.throttled++;
+        } else if (cmd.type == DTX_CMD_NONE) {
+            session_list = 1;
+        }
+        const uint8_t *pub = s->keys[se->key].pub;
+        cmd.key_id = (uint32_t)pub[1] << 24 | (uint32_t)pub[2] << 16 | (uint32_t)pub[3] << 8 | pub[4];
+    } else if (!f->known || f->template_id < DTX_SBE_NEW_ORDER_SINGLE_TEMPLATE_ID ||
         f->template_id > DTX_SBE_ORDER_MASS_CANCEL_REQUEST_TEMPLATE_ID) {
         reason = DTX_REJ_INVALID_FIELD; /* unknown or not a client template */
     } else {
@@ -1084,7 +1152,9 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
             s->st.throttled++;
         }
     }
-    if (!reason) {
+    if (session_list) {
+        se->tokens -= NS_PER_S;
+    } else if (!reason) {
         cmd.session = (uint16_t)si;
         cmd.account = se->account;
         if (cod_submit(s, si) < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
@@ -1103,6 +1173,8 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
     se->next_client = n + 1;
     if (reason)
         local_reject(s, si, &cmd, f->template_id, reason, n, now);
+    else if (session_list)
+        session_list_answer(s, si, cmd.clordid, now);
     return s->conns[ci].state == DTX_CONN_FREE ? FR_CLOSED : FR_OK;
 }
 
@@ -1180,7 +1252,9 @@ dtx_status dtx_session_on_event(dtx_sessions *s, const dtx_event *ev, uint64_t n
         return DTX_EINVAL;
     /* drop copy: reports 200-206 of the account, on each of its drop-copy
      * sessions' own server flow (a short list, scanned per report) */
-    if (ev->type != DTX_EV_BUSINESS_REJECT)
+    if (ev->type == DTX_EV_ADMIN_ACK && ev->ref_cmd_type == DTX_CMD_KILL_SWITCH)
+        dtx_session_set_account_blocked(s, ev->contra_account, ev->status); /* sequenced outcome */
+    if (ev->type != DTX_EV_BUSINESS_REJECT && !dtx_admin_event(ev->type))
         for (uint32_t i = 0; i < s->n_dropcopy; i++)
             if (s->sess[s->dropcopy[i]].account == ev->account)
                 store_app(s, s->dropcopy[i], ev, 0, 0, now);

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dtx/admin.h"
 #include "dtx/fixp_2748.h"
+#include "dtx/risk.h"
 #include "dtx/sbe_7001.h"
 #include "dtx/sofh.h"
 #include "dtx/types.h"
@@ -265,6 +267,13 @@ uint16_t dtx_sbe_report_template(const dtx_event *ev)
     case DTX_EV_CANCEL_REJECT: return DTX_SBE_ORDER_CANCEL_REJECT_TEMPLATE_ID;
     case DTX_EV_MASS_CANCEL_REPORT: return DTX_SBE_ORDER_MASS_CANCEL_REPORT_TEMPLATE_ID;
     case DTX_EV_BUSINESS_REJECT: return DTX_SBE_BUSINESS_MESSAGE_REJECT_TEMPLATE_ID;
+    case DTX_EV_ADMIN_ACK: return DTX_SBE_ADMIN_ACK_TEMPLATE_ID;
+    case DTX_EV_ADMIN_REJECT: return DTX_SBE_ADMIN_REJECT_TEMPLATE_ID;
+    case DTX_EV_ACCOUNT_REPORT: return DTX_SBE_ACCOUNT_REPORT_TEMPLATE_ID;
+    case DTX_EV_POSITION_REPORT: return DTX_SBE_POSITION_REPORT_TEMPLATE_ID;
+    case DTX_EV_SESSION_REPORT: return DTX_SBE_SESSION_REPORT_TEMPLATE_ID;
+    case DTX_EV_LIMIT_REPORT: return DTX_SBE_LIMIT_REPORT_TEMPLATE_ID;
+    case DTX_EV_RISK_PARAM_REPORT: return DTX_SBE_INSTRUMENT_RISK_REPORT_TEMPLATE_ID;
     default: return 0;
     }
 }
@@ -276,6 +285,15 @@ uint16_t dtx_sbe_cmd_template(unsigned cmd_type)
     case DTX_CMD_CANCEL: return DTX_SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID;
     case DTX_CMD_REPLACE: return DTX_SBE_ORDER_CANCEL_REPLACE_REQUEST_TEMPLATE_ID;
     case DTX_CMD_MASS_CANCEL: return DTX_SBE_ORDER_MASS_CANCEL_REQUEST_TEMPLATE_ID;
+    case DTX_CMD_RISK_SET: return DTX_SBE_SET_ACCOUNT_LIMIT_TEMPLATE_ID; /* or 151, by param */
+    case DTX_CMD_KILL_SWITCH: return DTX_SBE_KILL_SWITCH_TEMPLATE_ID;
+    case DTX_CMD_DEPOSIT: return DTX_SBE_DEPOSIT_TEMPLATE_ID;
+    case DTX_CMD_WITHDRAW: return DTX_SBE_WITHDRAW_TEMPLATE_ID;
+    case DTX_CMD_ADMIN_STATUS: return DTX_SBE_INSTRUMENT_STATUS_REQUEST_TEMPLATE_ID;
+    case DTX_CMD_MARK_PRICE: return DTX_SBE_SET_MARK_PRICE_TEMPLATE_ID;
+    case DTX_CMD_ACCOUNT_QUERY: return DTX_SBE_ACCOUNT_QUERY_TEMPLATE_ID;
+    case DTX_CMD_MARGIN_WATCH: return DTX_SBE_MARGIN_WATCH_QUERY_TEMPLATE_ID;
+    case DTX_CMD_LIMIT_QUERY: return DTX_SBE_LIMIT_QUERY_TEMPLATE_ID;
     default: return 0;
     }
 }
@@ -311,7 +329,8 @@ size_t dtx_sbe_encode_report(uint8_t *buf, size_t cap, const dtx_event *ev, uint
             .side = ev->side, .ord_status = ev->ord_status, .aggressor_indicator = ev->aggressor,
             .last_px = ev->price, .last_qty = ev->last_qty, .leaves_qty = ev->leaves_qty,
             .cum_qty = ev->cum_qty, .trade_id = ev->trade_id, .exec_id = ev->exec_id,
-            .transact_time = ev->ts, .fee = 0};
+            .transact_time = ev->ts,
+            .fee = ev->fee * 1000}; /* micro-units to Fee9 */
         ENCODE(execution_report_trade, EXECUTION_REPORT_TRADE, m);
     }
     case DTX_EV_CANCELED: {
@@ -362,7 +381,226 @@ size_t dtx_sbe_encode_report(uint8_t *buf, size_t cap, const dtx_event *ev, uint
             .text_length = (uint16_t)strlen(text)};
         ENCODE(business_message_reject, BUSINESS_MESSAGE_REJECT, m);
     }
+    case DTX_EV_ADMIN_ACK: {
+        uint16_t ref = dtx_sbe_cmd_template(ev->ref_cmd_type);
+        if (ev->ref_cmd_type == DTX_CMD_RISK_SET && ev->contra_session < 16)
+            ref = DTX_SBE_SET_INSTRUMENT_RISK_PARAM_TEMPLATE_ID;
+        else if (ev->ref_cmd_type == DTX_CMD_NONE) /* answered by the gateway */
+            ref = DTX_SBE_SESSION_LIST_REQUEST_TEMPLATE_ID;
+        dtx_sbe_admin_ack m = {
+            .request_id = ev->clordid, .ref_template_id = ref,
+            .param = ev->contra_session, .status = ev->status,
+            .account = ev->contra_account, .security_id = ev->security_id,
+            .old_value = dtx_admin_ev_get(ev, 0), .new_value = dtx_admin_ev_get(ev, 1),
+            .old_index_px = dtx_admin_ev_get(ev, 2), .new_index_px = dtx_admin_ev_get(ev, 3),
+            .count = (uint64_t)dtx_admin_ev_get(ev, 4), .transact_time = ev->ts};
+        ENCODE(admin_ack, ADMIN_ACK, m);
+    }
+    case DTX_EV_ADMIN_REJECT: {
+        const char *text = dtx_reject_reason_name(ev->reject_reason);
+        dtx_sbe_admin_reject m = {
+            .request_id = ev->clordid,
+            .ref_template_id = ref_template ? ref_template : dtx_sbe_cmd_template(ev->ref_cmd_type),
+            .reject_reason = ev->reject_reason, .account = ev->contra_account,
+            .security_id = ev->security_id, .transact_time = ev->ts, .text = text,
+            .text_length = (uint16_t)strlen(text)};
+        ENCODE(admin_reject, ADMIN_REJECT, m);
+    }
+    case DTX_EV_ACCOUNT_REPORT: {
+        int64_t oo = dtx_admin_ev_get(ev, 8);
+        dtx_sbe_account_report m = {
+            .request_id = ev->clordid, .account = ev->contra_account, .enabled = ev->status,
+            .below_maintenance = ev->aggressor,
+            .open_orders = oo < 0 ? 0 : oo > UINT32_MAX ? UINT32_MAX : (uint32_t)oo,
+            .collateral = dtx_admin_ev_get(ev, 0), .unrealized_pnl = dtx_admin_ev_get(ev, 1),
+            .equity = dtx_admin_ev_get(ev, 2), .initial_margin = dtx_admin_ev_get(ev, 3),
+            .order_margin = dtx_admin_ev_get(ev, 4), .maint_margin = dtx_admin_ev_get(ev, 5),
+            .available = dtx_admin_ev_get(ev, 6), .margin_ratio = dtx_admin_ev_get(ev, 7),
+            .transact_time = ev->ts};
+        ENCODE(account_report, ACCOUNT_REPORT, m);
+    }
+    case DTX_EV_POSITION_REPORT: {
+        dtx_sbe_position_report m = {
+            .request_id = ev->clordid, .account = ev->contra_account,
+            .security_id = ev->security_id, .position = dtx_admin_ev_get(ev, 0),
+            .avg_entry_px = dtx_admin_ev_get(ev, 1), .realized_pnl = dtx_admin_ev_get(ev, 2),
+            .fees = dtx_admin_ev_get(ev, 3), .unrealized_pnl = dtx_admin_ev_get(ev, 4),
+            .initial_margin = dtx_admin_ev_get(ev, 5), .maint_margin = dtx_admin_ev_get(ev, 6),
+            .open_buy_qty = dtx_admin_ev_get(ev, 7), .open_sell_qty = dtx_admin_ev_get(ev, 8)};
+        ENCODE(position_report, POSITION_REPORT, m);
+    }
+    case DTX_EV_LIMIT_REPORT: {
+        dtx_sbe_limit_report m = {
+            .request_id = ev->clordid, .account = ev->contra_account,
+            .security_id = ev->security_id, .max_order_qty = dtx_admin_ev_get(ev, 0),
+            .max_position = dtx_admin_ev_get(ev, 1), .max_notional = dtx_admin_ev_get(ev, 2),
+            .max_open_orders = dtx_admin_ev_get(ev, 3), .max_leverage = dtx_admin_ev_get(ev, 4)};
+        ENCODE(limit_report, LIMIT_REPORT, m);
+    }
+    case DTX_EV_RISK_PARAM_REPORT: {
+        dtx_sbe_instrument_risk_report m = {
+            .request_id = ev->clordid, .security_id = ev->security_id,
+            .trading_status = (uint8_t)dtx_admin_ev_get(ev, 8),
+            .initial_margin_rate = dtx_admin_ev_get(ev, 0),
+            .maint_margin_rate = dtx_admin_ev_get(ev, 1), .price_band = dtx_admin_ev_get(ev, 2),
+            .leverage_cap = dtx_admin_ev_get(ev, 3), .maker_fee = dtx_admin_ev_get(ev, 4),
+            .taker_fee = dtx_admin_ev_get(ev, 5), .mark_px = dtx_admin_ev_get(ev, 6),
+            .index_px = dtx_admin_ev_get(ev, 7), .transact_time = ev->ts};
+        ENCODE(instrument_risk_report, INSTRUMENT_RISK_REPORT, m);
+    }
+    case DTX_EV_SESSION_REPORT: {
+        dtx_sbe_session_report m = {
+            .request_id = ev->clordid, .account = ev->contra_account, .role = ev->status,
+            .connection_state = ev->ord_status, .session_slot = ev->contra_session,
+            .next_server_seq = (uint64_t)dtx_admin_ev_get(ev, 0),
+            .next_client_seq = (uint64_t)dtx_admin_ev_get(ev, 1),
+            .key_id = (uint32_t)dtx_admin_ev_get(ev, 4)};
+        int64_t u[2] = {dtx_admin_ev_get(ev, 2), dtx_admin_ev_get(ev, 3)};
+        memcpy(m.session_id, u, sizeof m.session_id);
+        ENCODE(session_report, SESSION_REPORT, m);
+    }
     default:
         return 0;
     }
+}
+
+/* Role of each message 150-165: the dtx_session_role value of dtx/session.h. */
+#define ROLE_RISK 3u
+#define ROLE_OPERATOR 4u
+#define ROLE_ORACLE 5u
+
+#define DECODE_ADMIN(SNAKE, M)                                                                    \
+    do {                                                                                         \
+        if (dtx_sbe_##SNAKE##_decode(f->body, f->body_len, f->block_length, f->version, &(M)) < 0) \
+            return -1;                                                                           \
+    } while (0)
+
+int dtx_sbe_decode_admin(const dtx_frame *f, dtx_command *cmd, unsigned *role)
+{
+    if (f->schema_id != DTX_SCHEMA_APP)
+        return -1;
+    int bad = 0;
+    *cmd = dtx_command_blank(DTX_CMD_NONE);
+    switch (f->template_id) {
+    case DTX_SBE_SET_ACCOUNT_LIMIT_TEMPLATE_ID: {
+        dtx_sbe_set_account_limit m;
+        DECODE_ADMIN(set_account_limit, m);
+        cmd->type = DTX_CMD_RISK_SET;
+        cmd->clordid = m.request_id;
+        cmd->target_account = m.account;
+        cmd->security_id = m.security_id;
+        cmd->param = m.limit_type;
+        cmd->value = m.value;
+        bad = nonzero(m.reserved, sizeof m.reserved) ||
+              m.limit_type < DTX_RISK_PARAM_MAX_ORDER_QTY ||
+              m.limit_type > DTX_RISK_PARAM_ACCOUNT_MAX_LEVERAGE;
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_SET_INSTRUMENT_RISK_PARAM_TEMPLATE_ID: {
+        dtx_sbe_set_instrument_risk_param m;
+        DECODE_ADMIN(set_instrument_risk_param, m);
+        cmd->type = DTX_CMD_RISK_SET;
+        cmd->clordid = m.request_id;
+        cmd->target_account = DTX_RISK_DEFAULT_ACCOUNT;
+        cmd->security_id = m.security_id;
+        cmd->param = m.risk_param;
+        cmd->value = m.value;
+        bad = nonzero(m.reserved, sizeof m.reserved) ||
+              m.risk_param < DTX_RISK_PARAM_INITIAL_MARGIN ||
+              m.risk_param > DTX_RISK_PARAM_TAKER_FEE;
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_KILL_SWITCH_TEMPLATE_ID: {
+        dtx_sbe_kill_switch m;
+        DECODE_ADMIN(kill_switch, m);
+        cmd->type = DTX_CMD_KILL_SWITCH;
+        cmd->clordid = m.request_id;
+        cmd->target_account = m.account;
+        cmd->status = m.kill_switch_on;
+        bad = nonzero(m.reserved, sizeof m.reserved) || m.kill_switch_on > 1;
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_DEPOSIT_TEMPLATE_ID:
+    case DTX_SBE_WITHDRAW_TEMPLATE_ID: {
+        dtx_sbe_deposit m; /* Withdraw has the same layout */
+        DECODE_ADMIN(deposit, m);
+        cmd->type = f->template_id == DTX_SBE_DEPOSIT_TEMPLATE_ID ? DTX_CMD_DEPOSIT : DTX_CMD_WITHDRAW;
+        cmd->clordid = m.request_id;
+        cmd->target_account = m.account;
+        cmd->value = m.amount;
+        bad = nonzero(m.reserved, sizeof m.reserved);
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_ACCOUNT_QUERY_TEMPLATE_ID: {
+        dtx_sbe_account_query m;
+        DECODE_ADMIN(account_query, m);
+        cmd->type = DTX_CMD_ACCOUNT_QUERY;
+        cmd->clordid = m.request_id;
+        cmd->target_account = m.account;
+        bad = nonzero(m.reserved, sizeof m.reserved);
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_MARGIN_WATCH_QUERY_TEMPLATE_ID: {
+        dtx_sbe_margin_watch_query m;
+        DECODE_ADMIN(margin_watch_query, m);
+        cmd->type = DTX_CMD_MARGIN_WATCH;
+        cmd->clordid = m.request_id;
+        cmd->target_account = UINT32_MAX;
+        cmd->value = m.max_accounts;
+        bad = nonzero(m.reserved, sizeof m.reserved);
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_LIMIT_QUERY_TEMPLATE_ID: {
+        dtx_sbe_limit_query m;
+        DECODE_ADMIN(limit_query, m);
+        cmd->type = DTX_CMD_LIMIT_QUERY;
+        cmd->clordid = m.request_id;
+        cmd->target_account = m.account;
+        cmd->security_id = m.security_id;
+        *role = ROLE_RISK;
+        break;
+    }
+    case DTX_SBE_INSTRUMENT_STATUS_REQUEST_TEMPLATE_ID: {
+        dtx_sbe_instrument_status_request m;
+        DECODE_ADMIN(instrument_status_request, m);
+        cmd->type = DTX_CMD_ADMIN_STATUS;
+        cmd->clordid = m.request_id;
+        cmd->target_account = UINT32_MAX;
+        cmd->security_id = m.security_id;
+        cmd->status = m.trading_status;
+        bad = nonzero(m.reserved, sizeof m.reserved);
+        *role = ROLE_OPERATOR;
+        break;
+    }
+    case DTX_SBE_SESSION_LIST_REQUEST_TEMPLATE_ID: {
+        dtx_sbe_session_list_request m;
+        DECODE_ADMIN(session_list_request, m);
+        cmd->clordid = m.request_id; /* type NONE: the gateway answers it */
+        cmd->target_account = UINT32_MAX;
+        *role = ROLE_OPERATOR;
+        break;
+    }
+    case DTX_SBE_SET_MARK_PRICE_TEMPLATE_ID: {
+        dtx_sbe_set_mark_price m;
+        DECODE_ADMIN(set_mark_price, m);
+        cmd->type = DTX_CMD_MARK_PRICE;
+        cmd->clordid = m.request_id;
+        cmd->target_account = UINT32_MAX;
+        cmd->security_id = m.security_id;
+        cmd->price = m.mark_px;
+        cmd->stop_px = m.index_px;
+        bad = nonzero(m.reserved, sizeof m.reserved);
+        *role = ROLE_ORACLE;
+        break;
+    }
+    default:
+        return -1;
+    }
+    return bad ? DTX_REJ_INVALID_FIELD : 0;
 }

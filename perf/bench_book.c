@@ -290,7 +290,7 @@ static uint64_t hist_quantile(const hist *h, double q)
 /* ---- the event sink of the measured passes -------------------------------------- */
 
 typedef struct bench_sink {
-    uint64_t by_type[16];
+    uint64_t by_type[32];
     uint64_t checksum;
 } bench_sink;
 
@@ -306,7 +306,7 @@ static void bench_sink_fn(void *ctx, const dtx_event *events, size_t n)
     bench_sink *s = ctx;
     uint64_t ck = s->checksum;
     for (size_t i = 0; i < n; i++) {
-        s->by_type[events[i].type & 15]++;
+        s->by_type[events[i].type & 31]++;
         ck = event_fold(ck, &events[i]);
     }
     s->checksum = ck;
@@ -315,7 +315,7 @@ static void bench_sink_fn(void *ctx, const dtx_event *events, size_t n)
 static uint64_t sink_events(const bench_sink *s)
 {
     uint64_t n = 0;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 32; i++)
         n += s->by_type[i];
     return n;
 }

@@ -310,6 +310,28 @@ static void order_update(dtx_risk *r, risk_order *o, int64_t leaves, int64_t pri
     order_totals(p, o, o->leaves, 1);
 }
 
+/* The fee of one side of a trade of notional n: taker or maker rate, charges
+ * rounded up, rebates down. */
+static int64_t fill_fee(const risk_inst *in, uint8_t aggressor, int64_t n)
+{
+    int64_t rate = aggressor ? in->taker_fee : in->maker_fee;
+    if (rate > 0)
+        return risk_sat64(risk_rate_ceil(n, rate));
+    if (rate < 0)
+        return -risk_sat64(risk_rate_floor(n, -rate)); /* rebate, rounded down */
+    return 0;
+}
+
+int64_t dtx_risk_fill_fee(const dtx_risk *r, const dtx_event *ev)
+{
+    int k = ev->type == DTX_EV_FILL ? risk_inst_index(r, ev->security_id) : -1;
+    if (k < 0 || ev->account >= r->n_accounts)
+        return 0;
+    const risk_inst *in = &r->inst[k];
+    int64_t n = risk_sat64(risk_money_floor((i128)ev->last_qty * ev->price, in));
+    return fill_fee(in, ev->aggressor, n);
+}
+
 /* Position, realized PnL, fees and collateral for one side of a trade. */
 static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
 {
@@ -344,12 +366,7 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
         }
     }
 
-    int64_t rate = ev->aggressor ? in->taker_fee : in->maker_fee;
-    int64_t fee = 0;
-    if (rate > 0)
-        fee = risk_sat64(risk_rate_ceil(n, rate));
-    else if (rate < 0)
-        fee = -risk_sat64(risk_rate_floor(n, -rate)); /* rebate, rounded down */
+    int64_t fee = fill_fee(in, ev->aggressor, n);
     a->collateral -= fee;
     risk_cold_at(r, ev->account, k)->fees += fee;
     r->fee_balance += fee;

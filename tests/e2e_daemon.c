@@ -244,7 +244,7 @@ static void load_keys(void)
     cr_assert_eq(stat(keys_path, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0600);
     cr_assert_eq(dtx_keyfile_load(keys_path, keys, 8, &n), DTX_OK, "%s", dtx_error_message());
-    cr_assert_eq(n, 4, "the embedded default has 4 demo accounts");
+    cr_assert_eq(n, 8, "the embedded default has 4 demo accounts and a key of each other role");
     memset(&client_keys, 0, sizeof client_keys);
     client_keys.secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     for (int i = 0; i < FH_KEYS; i++) {
@@ -350,7 +350,7 @@ Test(e2e_daemon, starts_on_the_embedded_default_and_stops_on_sigterm_with_status
                                    "instruments=3 wait=block"),
                        "%s", log);
     cr_assert_not_null(strstr(log, "msg=\"demo keys\" file="), "%s", log);
-    cr_assert_not_null(strstr(log, "generated=4"), "%s", log);
+    cr_assert_not_null(strstr(log, "generated=8"), "%s", log);
     cr_assert_not_null(strstr(log, "msg=\"shutting down\" signal=SIGTERM"), "%s", log);
     cr_assert_not_null(strstr(log, "msg=\"stopped\" commands="), "%s", log);
     cr_assert_not_null(strstr(log, "msg=\"exit\" status=0"), "%s", log);
@@ -360,7 +360,7 @@ Test(e2e_daemon, a_second_start_reuses_the_demo_keys)
 {
     start_engine();
     cr_assert_eq(stop_engine(SIGTERM), 0);
-    char first[1024];
+    char first[4096];
     snprintf(first, sizeof first, "%s", slurp(keys_path));
     start_engine();
     cr_assert_eq(stop_engine(SIGINT), 0);

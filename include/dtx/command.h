@@ -41,6 +41,36 @@ typedef enum dtx_cmd_type {
     /* Session ended with cancel-on-disconnect: cancels the working orders
      * placed by (account, session) (CancelReason CancelOnDisconnect). */
     DTX_CMD_CANCEL_ON_DISCONNECT = 7,
+    /* Role messages 150-199 (docs/admin.md), carried out by the core's admin
+     * step (dtx/admin.h), never by the engine directly. Every one names its
+     * request by clordid (RequestID) and its sender by session, account (of
+     * the key) and key_id; the engine-level effects (cancels, status) are
+     * stamped with the admin command's own seq and ts. */
+    /* Risk (oracle for the mark): one parameter or limit of dtx/risk.h:
+     * param (dtx_risk_param), value, target_account (an account or
+     * DTX_RISK_DEFAULT_ACCOUNT) and security_id where the parameter has them. */
+    DTX_CMD_RISK_SET = 8,
+    /* Risk: kill switch of target_account; status 1 = on (block, cancel
+     * every order with CancelReason Risk), 0 = off. */
+    DTX_CMD_KILL_SWITCH = 9,
+    /* Risk: collateral in (DEPOSIT) or out (WITHDRAW) of target_account;
+     * value = amount in micro-units. */
+    DTX_CMD_DEPOSIT = 10,
+    DTX_CMD_WITHDRAW = 11,
+    /* Operator: trading status of security_id (status: dtx_trading_status). */
+    DTX_CMD_ADMIN_STATUS = 12,
+    /* Oracle: mark price (price) and index price (stop_px, or null) of
+     * security_id. */
+    DTX_CMD_MARK_PRICE = 13,
+    /* Risk queries (change nothing; LIMIT_QUERY below too): the account
+     * report of target_account;
+     * the value (1..64) accounts nearest to maintenance margin. */
+    DTX_CMD_ACCOUNT_QUERY = 14,
+    DTX_CMD_MARGIN_WATCH = 15,
+    /* Risk query: the limits of target_account (or DTX_RISK_DEFAULT_ACCOUNT,
+     * the defaults) for security_id, and that instrument's risk parameters
+     * (security_id 0: account-wide limits only). */
+    DTX_CMD_LIMIT_QUERY = 16,
     DTX_CMD_TYPE_COUNT
 } dtx_cmd_type;
 
@@ -67,7 +97,15 @@ typedef struct dtx_command {
     int64_t qty;           /* OrderQty, contracts */
     int64_t display_qty;   /* DisplayQty; 0 = all shown */
     uint64_t expire_time;  /* ExpireTime (GTD), ns since the Unix epoch */
-    uint8_t pad[24];       /* zero; room for later fields */
+    /* Admin fields (DTX_CMD_RISK_SET .. DTX_CMD_MARGIN_WATCH), zero otherwise. */
+    uint16_t param;          /* RISK_SET: dtx_risk_param */
+    uint16_t reserved2;      /* zero */
+    uint32_t key_id;         /* the sending key: first 4 bytes of its X
+                                coordinate, big-endian (audit's "key") */
+    int64_t value;           /* RISK_SET: new value; DEPOSIT/WITHDRAW: amount;
+                                MARGIN_WATCH: how many accounts */
+    uint32_t target_account; /* the account an admin command acts on */
+    uint8_t pad[4];          /* zero; room for later fields */
 } dtx_command;
 
 _Static_assert(sizeof(dtx_command) == 128, "dtx_command is a 128-byte record");

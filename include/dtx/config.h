@@ -59,6 +59,8 @@ typedef struct dtx_config {
     /* [risk] */
     int risk_enabled;           /* the pre-trade risk gate in the core [1] */
     uint32_t risk_accounts;     /* accounts 0 .. N-1 the gate knows [1024] */
+    char audit_log[DTX_CONFIG_PATH_MAX]; /* one line per administrative change
+                                            (docs/admin.md) [./dtx-audit.log] */
     /* [rings] */
     uint32_t command_ring;      /* gateway -> core capacity, records [16384] */
     uint32_t event_ring;        /* core -> gateway capacity, records [65536] */

@@ -19,6 +19,11 @@
  * before the thread starts, and let the risk module see every event through
  * the observer, so the gate's positions and open orders stay exact.
  *
+ * Admin commands (DTX_CMD_RISK_SET .. DTX_CMD_LIMIT_QUERY, dtx/admin.h) are
+ * sequenced like orders and carried out here, on the core thread: the risk
+ * change, the kill switch's mass cancel, the engine's status change, an audit
+ * record per change and the answer event, in that order.
+ *
  * One thread runs dtx_core_run() (or calls dtx_core_poll() in a loop);
  * dtx_core_stop() may be called from any thread.
  */
@@ -28,8 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtx/admin.h"
 #include "dtx/engine.h"
 #include "dtx/ring.h"
+#include "dtx/risk.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +62,15 @@ typedef struct dtx_core_config {
                                    goes onto the event ring (the risk module's
                                    dtx_risk_sink); NULL = none */
     void *observer_ctx;
+    dtx_risk *risk;           /* the risk context of the gate and observer:
+                                 the core fills the Fee of each FILL from it
+                                 (dtx_risk_fill_fee) and carries out admin
+                                 commands on it (dtx/admin.h); NULL = none
+                                 (fees 0, admin commands rejected) */
+    dtx_audit_fn audit;       /* each accepted admin change, on the core
+                                 thread (the daemon writes the audit log
+                                 line); NULL = none */
+    void *audit_ctx;
 } dtx_core_config;
 
 /* Creates the core and its engine (all memory reserved here). Returns NULL on

@@ -36,6 +36,17 @@
  *   TRIGGERED   (not a report) a stop order was triggered: stop_px, and the
  *               order now behaves as ord_type (Market or Limit) at price.
  *   STATUS      (not a report) instrument trading status changed: status.
+ *   ADMIN_ACK, ADMIN_REJECT, ACCOUNT_REPORT, POSITION_REPORT, SESSION_REPORT,
+ *   LIMIT_REPORT, RISK_PARAM_REPORT
+ *               answers to role messages (150-199): clordid is the
+ *               RequestID, ref_cmd_type the request's command type; the
+ *               values sit in the int64 slots of dtx/admin.h
+ *               (dtx_admin_ev_get), listed there per type.
+ *
+ * FILL also carries fee: the fee charged to the account for this fill
+ * (settlement asset micro-units, negative = rebate), filled in by the core
+ * from the risk module (0 when risk is off); it overlays the bytes 8-15 that
+ * no FILL uses.
  *
  * Common header: type, session and account of the order's owner, security_id,
  * seq and ts of the command being processed, exec_id (unique, increasing, one
@@ -64,6 +75,13 @@ typedef enum dtx_event_type {
     DTX_EV_ADDED = 9,
     DTX_EV_TRIGGERED = 10,
     DTX_EV_STATUS = 11,
+    DTX_EV_ADMIN_ACK = 12,
+    DTX_EV_ADMIN_REJECT = 13,
+    DTX_EV_ACCOUNT_REPORT = 14,
+    DTX_EV_POSITION_REPORT = 15,
+    DTX_EV_SESSION_REPORT = 16,
+    DTX_EV_LIMIT_REPORT = 17,
+    DTX_EV_RISK_PARAM_REPORT = 18,
     DTX_EV_TYPE_COUNT
 } dtx_event_type;
 
@@ -88,13 +106,18 @@ typedef struct dtx_event {
     uint8_t aggressor;     /* FILL: 1 this order took liquidity */
     uint8_t flags;         /* DTX_EVF_* */
     /* 8 */
-    uint16_t reject_reason;  /* dtx_reject_reason */
-    uint8_t response_to;     /* CANCEL_REJECT: 1 cancel, 2 replace */
-    uint8_t exec_inst;       /* NEW: DTX_EXEC_* */
-    uint8_t stp;             /* NEW: dtx_stp */
-    uint8_t status;          /* STATUS: dtx_trading_status */
-    uint8_t ref_cmd_type;    /* BUSINESS_REJECT: dtx_cmd_type of the command */
-    uint8_t reserved0;
+    union {
+        struct {
+            uint16_t reject_reason;  /* dtx_reject_reason */
+            uint8_t response_to;     /* CANCEL_REJECT: 1 cancel, 2 replace */
+            uint8_t exec_inst;       /* NEW: DTX_EXEC_* */
+            uint8_t stp;             /* NEW: dtx_stp */
+            uint8_t status;          /* STATUS: dtx_trading_status */
+            uint8_t ref_cmd_type;    /* BUSINESS_REJECT: dtx_cmd_type of the command */
+            uint8_t reserved0;
+        };
+        int64_t fee;                 /* FILL only: micro-units, see above */
+    };
     /* 16 */
     uint16_t session;        /* session of the order's owner */
     uint16_t contra_session; /* FILL: session of the other side */

@@ -77,6 +77,17 @@ dtx_status dtx_keyfile_write(const char *path, const dtx_key_entry *keys, uint32
 dtx_status dtx_keyfile_ensure_demo(const char *path, uint32_t accounts, dtx_key_entry *keys,
                                    uint32_t cap, uint32_t *n, uint32_t *generated);
 
+/*
+ * After dtx_keyfile_ensure_demo(): makes sure keys[0..*n) (the file at path)
+ * hold at least one key of each other role, generating the missing ones and
+ * rewriting the file when any was added: risk, operator and oracle keys of
+ * account 0 (the exchange's own account; dtx-admin uses them) and a
+ * drop-copy key of account 1. *generated (may be NULL) is increased by the
+ * number generated. Returns as dtx_keyfile_write(), or DTX_EFULL.
+ */
+dtx_status dtx_keyfile_ensure_roles(const char *path, dtx_key_entry *keys, uint32_t cap,
+                                    uint32_t *n, uint32_t *generated);
+
 #ifdef __cplusplus
 }
 #endif

@@ -153,6 +153,14 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *req);
  */
 void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n);
 
+/*
+ * The fee that dtx_risk_on_events() charges ev->account for the FILL ev
+ * (micro-units, negative = rebate), with the instrument's current rates: the
+ * Fee of ExecutionReportTrade 201. 0 for other events and unknown accounts or
+ * instruments. Changes nothing.
+ */
+int64_t dtx_risk_fill_fee(const dtx_risk *r, const dtx_event *ev);
+
 /* dtx_risk_on_events with a dtx_event_sink_fn signature (ctx is the dtx_risk). */
 void dtx_risk_sink(void *ctx, const dtx_event *events, size_t n);
 

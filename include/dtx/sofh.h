@@ -111,8 +111,21 @@ uint32_t dtx_sofh_put_headers(uint8_t *buf, uint32_t body_len, uint16_t block_le
  */
 int dtx_sbe_decode_order(const dtx_frame *f, dtx_command *cmd);
 
-/* Template id (200-207) of the report of an event; 0 for events that are
- * not reports (ADDED, TRIGGERED, STATUS, NONE). */
+/*
+ * Decodes a role message (150-165, docs/admin.md) into cmd: type
+ * DTX_CMD_RISK_SET .. DTX_CMD_LIMIT_QUERY with clordid = RequestID and the
+ * admin fields of dtx/command.h; SessionListRequest 161 gives type
+ * DTX_CMD_NONE (the gateway answers it itself). *role is the one role that
+ * may send it (a dtx_session_role value: 3 risk, 4 operator, 5 oracle).
+ * session, account and key_id are left zero for the caller. Returns 0,
+ * DTX_REJ_INVALID_FIELD (a reserved byte not zero, or a LimitType, RiskParam
+ * or flag out of range; cmd and *role filled all the same), or -1 when f is
+ * not a role message.
+ */
+int dtx_sbe_decode_admin(const dtx_frame *f, dtx_command *cmd, unsigned *role);
+
+/* Template id (200-207, 180-186) of the report of an event; 0 for events
+ * that are not reports (ADDED, TRIGGERED, STATUS, NONE). */
 uint16_t dtx_sbe_report_template(const dtx_event *ev);
 
 /* Template id (100-103) that a command type came from, 0 for other types. */
@@ -120,8 +133,9 @@ uint16_t dtx_sbe_cmd_template(unsigned cmd_type);
 
 /*
  * Encodes the report of ev as one whole frame (SOFH included) in buf.
- * TransactTime is ev->ts, Text (204, 205, 207) the reject reason's name,
- * Fee 0. For BusinessMessageReject, RefSeqNum is ref_seq and RefTemplateID
+ * TransactTime is ev->ts, Text (204, 205, 207, 181) the reject reason's
+ * name, Fee ev->fee (micro-units) x 1000. Admin answers (ADMIN_ACK ..
+ * RISK_PARAM_REPORT) become 180-186 (dtx/admin.h has their fields). For BusinessMessageReject, RefSeqNum is ref_seq and RefTemplateID
  * ref_template, or the template of ev->ref_cmd_type when ref_template is 0.
  * Returns the frame length; 0 when ev is not a report or cap is too small.
  * Longest frame: DTX_REPORT_FRAME_MAX.
