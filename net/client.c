@@ -779,7 +779,8 @@ static dtx_status send_app(dtx_client *c, uint16_t tid, uint16_t block_length, c
     c->st.app_sent++;
     if (seq)
         *seq = s;
-    flush(c);
+    if (!c->cfg.batch_output)
+        flush(c);
     if (c->fd < 0) /* numbered and kept: dtx_client_resend() after the reconnect */
         return dtx_error_set(DTX_EIO, "client: the connection ended while sending %llu",
                              (unsigned long long)s);
@@ -852,6 +853,13 @@ dtx_status dtx_client_resend(dtx_client *c, uint64_t from_seq)
     c->wire_next = c->next_seq;
     flush(c);
     return DTX_OK;
+}
+
+dtx_status dtx_client_flush(dtx_client *c)
+{
+    if (c->fd >= 0 && c->out_len && c->state != DTX_CLIENT_CONNECTING)
+        flush(c);
+    return c->fd < 0 ? dtx_error_set(DTX_EIO, "client: no connection") : DTX_OK;
 }
 
 void dtx_client_skip(dtx_client *c, uint64_t count)

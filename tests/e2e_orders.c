@@ -245,3 +245,25 @@ Test(e2e_orders, ioc_remainder_is_canceled_unfilled_and_unknown_template_gets_bu
     e2e_client_free(b);
     e2e_stop(&eng);
 }
+
+Test(e2e_orders, batched_output_goes_out_at_flush_in_order)
+{
+    e2e_start(&eng, NULL);
+    dtx_client_config cfg = e2e_config(&eng, 1, NULL);
+    cfg.batch_output = 1;
+    e2e_client *a = e2e_client_new(&eng, &cfg);
+    cr_assert_eq(dtx_client_connect_wait(a->c, E2E_SAFETY_MS), DTX_OK, "%s", dtx_error_message());
+    for (uint64_t i = 1; i <= 5; i++) { /* a quote ladder */
+        dtx_sbe_new_order_single m = e2e_limit(i, DTX_SIDE_BUY, PX(60000 - (double)i), 1);
+        cr_assert_eq(e2e_send(a, &m), i);
+    }
+    cr_assert_eq(dtx_client_flush(a->c), DTX_OK);
+    for (uint64_t i = 1; i <= 5; i++) {
+        const e2e_report *r = e2e_expect(a, DTX_SBE_EXECUTION_REPORT_NEW_TEMPLATE_ID);
+        cr_assert_eq(r->r.u.er_new.cl_ord_id, i);
+        cr_assert_eq(r->r.seq, i);
+    }
+    e2e_barrier(a); /* dtx_client_wait flushes too */
+    e2e_client_free(a);
+    e2e_stop(&eng);
+}

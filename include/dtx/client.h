@@ -151,6 +151,10 @@ typedef struct dtx_client_config {
     uint32_t store_depth;       /* application messages kept for
                                    dtx_client_resend() [1024], power of 2 */
     uint32_t out_buffer_bytes;  /* bytes waiting for the socket [262144] */
+    int batch_output;           /* 0: each message is written to the socket
+                                   at once [0]; 1: messages wait for
+                                   dtx_client_flush() or dtx_client_poll(), so
+                                   a burst (a quote ladder) takes one send() */
     /* Resuming a session another process (or an earlier run) negotiated:
      * negotiated = 1 skips Negotiate; next_seq is the next client number [1]
      * and next_server_seq the next server number to deliver [1] (reports
@@ -221,7 +225,7 @@ uint64_t dtx_client_next_server_seq(const dtx_client *c);
 /*
  * Application messages. Each takes the next client number (*seq, may be
  * NULL), is kept for dtx_client_resend(), and is written at once (or when
- * the socket takes it). The structs are the generated SBE ones: every field
+ * the socket takes it; with batch_output, at the next dtx_client_flush()). The structs are the generated SBE ones: every field
  * is sent as given (reserved bytes included), so the caller follows
  * PROTOCOL.md (e.g. Price = DTX_PRICE_NULL for a Market order).
  * Returns DTX_OK; DTX_EINVAL when not established; DTX_EFULL when the output
@@ -251,6 +255,10 @@ dtx_status dtx_client_send_app(dtx_client *c, uint16_t template_id, uint16_t blo
  * (older than store_depth messages, or not yet sent); DTX_EFULL.
  */
 dtx_status dtx_client_resend(dtx_client *c, uint64_t from_seq);
+
+/* Writes the output waiting (with batch_output; also a retry after a short
+ * write). Returns DTX_OK, or DTX_EIO when the connection ended. */
+dtx_status dtx_client_flush(dtx_client *c);
 
 /* Skips count client numbers without sending anything: the next message
  * then opens a gap, which the server reports by NotApplied. For tests and
