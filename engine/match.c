@@ -414,7 +414,7 @@ static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
 
 /* Processes triggered stops one at a time, buy stops first (lowest StopPx),
  * then sell stops (highest StopPx), re-reading the last price each time. */
-static void run_triggers(dtx_engine *e, dtx_book *b)
+static void run_triggers_loop(dtx_engine *e, dtx_book *b)
 {
     dtx_stop_heap *buy = &b->stops[BID], *sell = &b->stops[ASK];
     while (b->last_level != DTX_NONE) {
@@ -429,6 +429,13 @@ static void run_triggers(dtx_engine *e, dtx_book *b)
         stop_remove(e, hp, 0);
         trigger(e, b, h, level);
     }
+}
+
+/* Most books have no pending stop: that check inline, the loop out of line. */
+static inline void run_triggers(dtx_engine *e, dtx_book *b)
+{
+    if (b->stops[BID].n | b->stops[ASK].n)
+        run_triggers_loop(e, b);
 }
 
 /* ---- validation helpers ---------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
- * orders.c - the order pool, the ClOrdID index, the stop heaps and the expiry
- * heap. All of it works in memory reserved at creation; nothing here allocates.
+ * orders.c - the order pool, the stop heaps and the expiry heap (the ClOrdID
+ * index is inline in internal.h). All of it works in memory reserved at creation; nothing here allocates.
  *
  * The free list is FIFO: a freed slot goes to the back, so a slot (and with it
  * an OrderID's low half) is reused only after every other free slot has been,
@@ -41,86 +41,6 @@ void pool_free(dtx_engine *e, uint32_t h)
         e->free_head = h;
     e->free_tail = h;
     e->n_free++;
-}
-
-/* ---- ClOrdID index -----------------------------------------------------------
- * Linear probing over n_islots 4-byte slots (about two per order slot, so the
- * load stays at or below one half). A slot is handle | distance << ix_hbits |
- * tag << ix_tshift, never 0 (handles start at 1). A lookup compares tags and
- * reads an order record only on a tag match; a removal refills the hole from
- * the rest of its cluster (no tombstones), knowing each entry's home from its
- * stored distance or, where the distance field is saturated (ix_dmax), from
- * the order's ihash. */
-
-static inline uint32_t ix_next(const dtx_engine *e, uint32_t i)
-{
-    return i + 1 == e->n_islots ? 0 : i + 1;
-}
-
-uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
-{
-    uint64_t x = index_hash(account, clordid);
-    uint32_t want = ((uint32_t)x & e->ix_tmask) << e->ix_tshift;
-    uint32_t hi = ~0u << e->ix_tshift, hmask = (1u << e->ix_hbits) - 1;
-    for (uint32_t i = index_home(e, (uint32_t)(x >> 32));; i = ix_next(e, i)) {
-        uint32_t s = e->islots[i];
-        if (!s)
-            return DTX_NIL;
-        if ((s & hi) == want) {
-            uint32_t h = s & hmask;
-            const dtx_order *o = &e->orders[h];
-            if (o->clordid == clordid && o->account == account)
-                return h;
-        }
-    }
-}
-
-void index_insert(dtx_engine *e, uint32_t h)
-{
-    dtx_order *o = &e->orders[h];
-    uint64_t x = index_hash(o->account, o->clordid);
-    o->ihash = (uint32_t)(x >> 32);
-    uint32_t i = index_home(e, o->ihash), d = 0;
-    while (e->islots[i]) {
-        i = ix_next(e, i);
-        d++;
-    }
-    e->islots[i] = h | (d < e->ix_dmax ? d : e->ix_dmax) << e->ix_hbits |
-                   ((uint32_t)x & e->ix_tmask) << e->ix_tshift;
-}
-
-void index_remove(dtx_engine *e, uint32_t h)
-{
-    uint32_t hmask = (1u << e->ix_hbits) - 1, dmask = e->ix_dmax << e->ix_hbits;
-    uint32_t i = index_home(e, e->orders[h].ihash);
-    for (;;) {
-        uint32_t s = e->islots[i];
-        if (!s)
-            return; /* not indexed */
-        if ((s & hmask) == h)
-            break;
-        i = ix_next(e, i);
-    }
-    /* Knuth's algorithm R: the hole at i takes the first later entry of the
-     * cluster whose probe path passes i (distance >= gap), which leaves a hole
-     * where it was; up to the end of the cluster */
-    for (uint32_t j = ix_next(e, i);; j = ix_next(e, j)) {
-        uint32_t s = e->islots[j];
-        if (!s)
-            break;
-        uint32_t d = (s & dmask) >> e->ix_hbits;
-        if (d == e->ix_dmax) {
-            uint32_t home = index_home(e, e->orders[s & hmask].ihash);
-            d = j >= home ? j - home : j + e->n_islots - home;
-        }
-        uint32_t gap = j >= i ? j - i : j + e->n_islots - i;
-        if (d < gap)
-            continue;
-        d -= gap;
-        e->islots[i] = (s & ~dmask) | (d < e->ix_dmax ? d : e->ix_dmax) << e->ix_hbits;
-        i = j;
-    }
-    e->islots[i] = 0;
 }
 
 /* ---- stop heaps ------------------------------------------------------------
