@@ -70,7 +70,7 @@ typedef struct fix_stored {
     char ord_status;    /* 9: OrdStatus */
     char ref_type[4];   /* j: RefMsgType */
     char symbol[17];
-    char text[64];
+    char text[96];
 } fix_stored;
 
 typedef struct fsess {
@@ -1137,9 +1137,11 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
         bad = DTX_REJ_INVALID_FIELD;
 
     if (t == 'D') {
-        if (!sym || !dtx_fix44_get(m, 38, &n) || !dtx_fix44_get(m, 40, &n))
+        if (!sym || !dtx_fix44_get(m, 54, &n) || !dtx_fix44_get(m, 38, &n) ||
+            !dtx_fix44_get(m, 40, &n))
             return local_bmr(f, slot, seq, m->type, 5,
-                             "Symbol (55), OrderQty (38) and OrdType (40) are required", now), 1;
+                             "Symbol (55), Side (54), OrderQty (38) and OrdType (40) are required",
+                             now), 1;
         v1 = dtx_fix44_get(m, 40, &v1n);
         if (v1n == 1 && v1[0] >= '1' && v1[0] <= '4')
             cmd->ord_type = (uint8_t)(v1[0] - '0');

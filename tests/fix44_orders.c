@@ -331,3 +331,13 @@ Test(fix44_orders, events_of_other_layers_are_not_taken)
     cr_expect_eq(dtx_fix44_on_event(H.f, &ev, NOW), DTX_EINVAL);
     cr_expect_eq(xh_pending(&H, 0), 0);
 }
+
+Test(fix44_orders, new_order_without_side_gets_business_message_reject_required_field)
+{
+    xh_send(&H, 0, "D", "11=n|55=BTC-PERP|38=1|40=2|44=1|", NOW);
+    cr_expect_eq(H.ncmds, 0);
+    fix_msg m = xh_expect(&H, 0, "j");
+    cr_expect_str_eq(xh_get(&m, 380), "5");
+    cr_expect_str_eq(xh_get(&m, 58),
+                     "Symbol (55), Side (54), OrderQty (38) and OrdType (40) are required");
+}
