@@ -76,6 +76,8 @@ typedef struct fix_stored {
 typedef struct fsess {
     uint8_t used;
     uint8_t role;
+    uint8_t flags;        /* DTX_KEY_* of the key */
+    uint8_t cod_pending;  /* cancel-on-disconnect waits for ring room */
     uint8_t pub[33];
     char sender[DTX_FIX44_COMPID_MAX + 1];
     uint32_t account;
@@ -774,6 +776,20 @@ static void store_admin(dtx_fix44 *f, uint32_t slot, uint8_t kind, const char *t
 
 /* ---- connection life ------------------------------------------------------------------ */
 
+/* Submits the owed cancel-on-disconnect of slot; 0 done, -1 ring full. */
+static int submit_cod(dtx_fix44 *f, uint32_t slot)
+{
+    fsess *se = &f->sess[slot];
+    dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
+    cmd.session = (uint16_t)(f->cfg.session_base + slot);
+    cmd.account = se->account;
+    if (f->cb.submit(f->cb.ctx, &cmd) != 0)
+        return -1;
+    se->cod_pending = 0;
+    f->st.app_submitted++;
+    return 0;
+}
+
 static void conn_end(dtx_fix44 *f, uint32_t ci, uint64_t now, int call_close)
 {
     (void)now;
@@ -782,8 +798,14 @@ static void conn_end(dtx_fix44 *f, uint32_t ci, uint64_t now, int call_close)
         return;
     if (call_close)
         flush(f, ci);
-    if (c->sess >= 0 && f->sess[c->sess].conn == (int32_t)ci)
-        f->sess[c->sess].conn = -1;
+    if (c->sess >= 0 && f->sess[c->sess].conn == (int32_t)ci) {
+        fsess *se = &f->sess[c->sess];
+        se->conn = -1;
+        if (se->flags & DTX_KEY_CANCEL_ON_DISCONNECT) {
+            se->cod_pending = 1; /* retried by tick, and before the next order */
+            submit_cod(f, (uint32_t)c->sess);
+        }
+    }
     uint8_t *in = c->in, *out = c->out;
     memset(c, 0, sizeof *c);
     c->in = in;
@@ -953,6 +975,7 @@ static int on_logon(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t now)
     fsess *se = &f->sess[si];
     se->account = key.account;
     se->role = (uint8_t)key.role;
+    se->flags = (uint8_t)key.flags;
     se->last_logon_ns = ts;
     if (do_reset) {
         se->next_in = 1;
@@ -1224,6 +1247,8 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
     dtx_command cmd;
     /* A full ring changes nothing that matters: ClOrdID strings mapped on
      * the way map to the same numbers when the message comes again. */
+    if (se->cod_pending && submit_cod(f, slot) != 0)
+        return R_RETRY; /* never cancel orders placed after the reconnect */
     if (build_command(f, slot, m, seq, &cmd, now) == 0) {
         if (f->cb.submit(f->cb.ctx, &cmd) != 0)
             return R_RETRY;
@@ -1550,6 +1575,9 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
 
 void dtx_fix44_tick(dtx_fix44 *f, uint64_t now)
 {
+    for (uint32_t i = 0; i < f->cfg.max_sessions; i++)
+        if (f->sess[i].cod_pending)
+            submit_cod(f, i);
     for (uint32_t ci = 0; ci < f->cfg.max_connections; ci++) {
         fconn *c = &f->conns[ci];
         if (c->state == DTX_FIX44_FREE)

@@ -244,3 +244,42 @@ Test(fix44_sequence, full_ring_consumes_nothing_and_the_retry_applies_once)
     dtx_fix44_seq(H.f, XH_BASE, NULL, &in);
     cr_expect_eq(in, 3);
 }
+
+Test(fix44_sequence, connection_end_submits_cancel_on_disconnect_for_a_flagged_key)
+{
+    int s = xh_logon(&H, 0, XH_KEY_TRADER, "FIRM7", NOW);
+    xh_send(&H, 0, "D", ORDER, NOW);
+    H.submit_full = 1;
+    dtx_fix44_on_closed(H.f, 0, NOW);
+    cr_expect_eq(H.ncmds, 1, "ring full: owed");
+    H.submit_full = 0;
+    dtx_fix44_tick(H.f, NOW + XH_MS);
+    cr_assert_eq(H.ncmds, 2);
+    cr_expect_eq(H.cmds[1].type, DTX_CMD_CANCEL_ON_DISCONNECT);
+    cr_expect_eq(H.cmds[1].session, s);
+    cr_expect_eq(H.cmds[1].account, 7);
+    dtx_fix44_tick(H.f, NOW + 2 * XH_MS);
+    cr_expect_eq(H.ncmds, 2, "once");
+    /* a key without the flag: nothing */
+    xh_logon(&H, 1, XH_KEY_TRADER2, "FIRM8", NOW);
+    dtx_fix44_on_closed(H.f, 1, NOW);
+    cr_expect_eq(H.ncmds, 2);
+}
+
+Test(fix44_sequence, owed_cancel_on_disconnect_goes_before_the_next_order)
+{
+    xh_logon(&H, 0, XH_KEY_TRADER, "FIRM7", NOW);
+    H.submit_full = 1;
+    dtx_fix44_on_closed(H.f, 0, NOW);
+    H.submit_full = 0;
+    char buf[1024];
+    cr_assert_eq(dtx_fix44_open(H.f, 1, NOW + XH_S), DTX_OK);
+    size_t n = xh_logon_msg(&H, buf, sizeof buf, XH_KEY_TRADER, "FIRM7", 2, NOW + XH_S, 30, 0, NULL);
+    xh_feed(&H, 1, buf, n, NOW + XH_S);
+    xh_expect(&H, 1, "A");
+    H.next_seq[1] = 3;
+    xh_send(&H, 1, "D", ORDER, NOW + XH_S);
+    cr_assert_eq(H.ncmds, 2);
+    cr_expect_eq(H.cmds[0].type, DTX_CMD_CANCEL_ON_DISCONNECT);
+    cr_expect_eq(H.cmds[1].type, DTX_CMD_NEW_ORDER);
+}

@@ -72,7 +72,8 @@ void xh_init(fix44_harness *h, const dtx_fix44_config *cfg)
         size_t n = 33;
         secp256k1_ec_pubkey_serialize(ctx, h->pubkey[i], &n, &pk, SECP256K1_EC_COMPRESSED);
     }
-    cr_assert_eq(dtx_session_add_key(h->keys, h->pubkey[0], 7, DTX_ROLE_TRADER, 0), DTX_OK);
+    cr_assert_eq(dtx_session_add_key(h->keys, h->pubkey[0], 7, DTX_ROLE_TRADER,
+                                     DTX_KEY_CANCEL_ON_DISCONNECT), DTX_OK);
     cr_assert_eq(dtx_session_add_key(h->keys, h->pubkey[1], 8, DTX_ROLE_TRADER, 0), DTX_OK);
     cr_assert_eq(dtx_session_add_key(h->keys, h->pubkey[2], 9, DTX_ROLE_DROP_COPY, 0), DTX_OK);
     for (int i = 0; i < XH_CONNS; i++) {

@@ -24,7 +24,8 @@
 #define XH_KEYS 4
 #define XH_BASE 1000u /* session_base */
 
-/* 0 trader account 7, 1 trader account 8, 2 drop-copy account 9, 3 unregistered */
+/* 0 trader account 7 cancel-on-disconnect, 1 trader account 8, 2 drop-copy
+ * account 9, 3 unregistered */
 enum { XH_KEY_TRADER = 0, XH_KEY_TRADER2 = 1, XH_KEY_DROPCOPY = 2, XH_KEY_UNKNOWN = 3 };
 
 /* Test clock: 2026-01-01T00:00:00Z in ns. */
