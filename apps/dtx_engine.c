@@ -503,6 +503,8 @@ int main(int argc, char **argv)
         fc.send_buffer_bytes = cfg->send_buffer_bytes;
         fc.clock_skew_ns = (uint64_t)cfg->clock_skew_ms * 1000000ull;
         fc.logon_timeout_ms = cfg->handshake_timeout_ms;
+        fc.throttle_rate = cfg->throttle_rate;
+        fc.throttle_burst = cfg->throttle_burst;
         fc.instruments = cfg->instruments;
         fc.n_instruments = cfg->n_instruments;
         fc.keys = g.sessions;

@@ -84,6 +84,8 @@ typedef struct fsess {
     int32_t conn;
     uint64_t next_out, next_in;
     uint64_t last_logon_ns;
+    uint64_t tokens;      /* throttle bucket, in 1e-9 orders */
+    uint64_t tokens_at;
     uint32_t n_clord;
     char *clord;          /* max_clordids x (CLORDID_MAX + 1) */
     uint8_t *clord_aux;   /* q: MassCancelRequestType */
@@ -165,6 +167,8 @@ dtx_fix44 *dtx_fix44_create(const dtx_fix44_config *config, const dtx_session_ca
     if (!c.clock_skew_ns) c.clock_skew_ns = 5 * NS_PER_S;
     if (!c.logon_timeout_ms) c.logon_timeout_ms = 5000;
     if (!c.logout_timeout_ms) c.logout_timeout_ms = 2000;
+    if (!c.throttle_rate) c.throttle_rate = 1000;
+    if (!c.throttle_burst) c.throttle_burst = 100;
     if (!cb || !cb->write || !cb->submit || !cb->close) {
         dtx_error_set(DTX_EINVAL, "fix44 callbacks: write, submit and close are required");
         return NULL;
@@ -970,6 +974,8 @@ static int on_logon(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t now)
         memcpy(ns->sender, sender, sn);
         ns->sender[sn] = 0;
         ns->next_in = ns->next_out = 1;
+        ns->tokens = (uint64_t)f->cfg.throttle_burst * NS_PER_S;
+        ns->tokens_at = now;
         f->st.sessions_held++;
     }
     fsess *se = &f->sess[si];
@@ -1239,6 +1245,21 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
     return 0;
 }
 
+/* Refills the session's bucket; 1 when an order may pass (not yet taken). */
+static int throttle_ok(const dtx_fix44 *f, fsess *se, uint64_t now)
+{
+    uint64_t cap = (uint64_t)f->cfg.throttle_burst * NS_PER_S;
+    if (now > se->tokens_at) {
+        uint64_t dt = now - se->tokens_at;
+        if (dt > cap / f->cfg.throttle_rate + 1)
+            se->tokens = cap;
+        else if ((se->tokens += dt * f->cfg.throttle_rate) > cap)
+            se->tokens = cap;
+        se->tokens_at = now;
+    }
+    return se->tokens >= NS_PER_S;
+}
+
 static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uint64_t now)
 {
     fconn *c = &f->conns[ci];
@@ -1250,9 +1271,28 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
     if (se->cod_pending && submit_cod(f, slot) != 0)
         return R_RETRY; /* never cancel orders placed after the reconnect */
     if (build_command(f, slot, m, seq, &cmd, now) == 0) {
-        if (f->cb.submit(f->cb.ctx, &cmd) != 0)
-            return R_RETRY;
-        f->st.app_submitted++;
+        if (!throttle_ok(f, se, now)) {
+            f->st.throttled++;
+            if (cmd.type == DTX_CMD_MASS_CANCEL) {
+                fix_stored r;
+                memset(&r, 0, sizeof r);
+                r.kind = K_MASS_REJ;
+                r.ev.clordid = cmd.clordid;
+                r.ev.reject_reason = 99;
+                r.aux = cmd.security_id ? 1 : 7;
+                snprintf(r.text, sizeof r.text, "reason=13 Throttled");
+                f->st.local_rejects++;
+                store_out(f, slot, &r, now);
+            } else {
+                local_reject(f, slot, &cmd, DTX_REJ_THROTTLED,
+                             symbol_of(f, cmd.security_id), now);
+            }
+        } else {
+            if (f->cb.submit(f->cb.ctx, &cmd) != 0)
+                return R_RETRY;
+            se->tokens -= NS_PER_S;
+            f->st.app_submitted++;
+        }
     }
     se->next_in = seq + 1;
     return f->conns[ci].state == DTX_FIX44_FREE ? R_CLOSED : R_OK;

@@ -341,3 +341,25 @@ Test(fix44_orders, new_order_without_side_gets_business_message_reject_required_
     cr_expect_str_eq(xh_get(&m, 58),
                      "Symbol (55), Side (54), OrderQty (38) and OrdType (40) are required");
 }
+
+Test(fix44_orders, orders_beyond_the_burst_are_rejected_throttled_and_refill_with_time)
+{
+    fix44_harness *h = &H;
+    xh_fini(h);
+    dtx_fix44_config c = {.max_connections = XH_CONNS, .max_sessions = 4,
+                          .session_base = XH_BASE, .store_depth = 64, .max_clordids = 256,
+                          .max_orders = 256, .send_buffer_bytes = 65536, .throttle_rate = 10,
+                          .throttle_burst = 2};
+    xh_init(h, &c);
+    xh_logon(h, 0, XH_KEY_TRADER, "FIRM7", NOW);
+    xh_send(h, 0, "D", "11=t1|55=BTC-PERP|54=1|38=1|40=2|44=1|", NOW);
+    xh_send(h, 0, "D", "11=t2|55=BTC-PERP|54=1|38=1|40=2|44=1|", NOW);
+    xh_send(h, 0, "D", "11=t3|55=BTC-PERP|54=1|38=1|40=2|44=1|", NOW);
+    cr_expect_eq(h->ncmds, 2);
+    fix_msg m = xh_expect(h, 0, "8");
+    cr_expect_str_eq(xh_get(&m, 11), "t3");
+    cr_expect_str_eq(xh_get(&m, 58), "reason=13 Throttled");
+    cr_expect_str_eq(xh_get(&m, 55), "BTC-PERP");
+    xh_send(h, 0, "F", "11=t4|41=t1|54=1|", NOW + 100 * XH_MS);
+    cr_expect_eq(h->ncmds, 3, "one token back after 100 ms at 10/s");
+}

@@ -74,6 +74,9 @@ typedef struct dtx_fix44_config {
     uint64_t clock_skew_ns;      /* [5 s] accepted |now - SendingTime| of Logon */
     uint32_t logon_timeout_ms;   /* [5000] a connection must log on by then */
     uint32_t logout_timeout_ms;  /* [2000] wait for the answering Logout */
+    uint32_t throttle_rate;      /* [1000] orders (D, F, G, q) per second */
+    uint32_t throttle_burst;     /* [100] token bucket size; over it an order
+                                    is rejected Throttled (13) */
     /* Instruments: Symbol 55 <-> SecurityID (required, n >= 1). Only
      * security_id and symbol are read; the array is copied. */
     const dtx_instrument_config *instruments;
@@ -141,6 +144,7 @@ typedef struct dtx_fix44_stats {
     uint64_t resend_requests; /* ResendRequest sent for inbound gaps */
     uint64_t send_overflows;  /* connections ended by a full send buffer */
     uint64_t orders_untracked;/* fills of orders the order table had no room for */
+    uint64_t throttled;       /* orders rejected Throttled */
     uint32_t connections_open;
     uint32_t sessions_held;
 } dtx_fix44_stats;
