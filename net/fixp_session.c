@@ -24,9 +24,8 @@
  * Memory is reserved in dtx_sessions_create(); the message path allocates
  * nothing, takes no lock and makes no syscall of its own. Credentials are
  * verified with libsecp256k1 (once per Negotiate/Establish) over a SHA-256
- * from nettle.
+ * from nettle (dtx_fixp_credentials_digest, shared with the client).
  */
-#include <nettle/sha2.h>
 #include <secp256k1.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 
 #include "dtx/admin.h"
 #include "dtx/fixp_2748.h"
+#include "dtx/fixp_credentials.h"
 #include "dtx/sbe_7001.h"
 #include "dtx/session.h"
 #include "dtx/sofh.h"
@@ -314,14 +314,8 @@ static int32_t check_credentials(dtx_sessions *s, const char tag[18], const uint
         *why = "timestamp outside the clock window";
         return -1;
     }
-    uint8_t tsb[8], digest[32];
-    dtx_sbe_store_u64(tsb, ts);
-    struct sha256_ctx h;
-    sha256_init(&h);
-    sha256_update(&h, 18, (const uint8_t *)tag);
-    sha256_update(&h, 16, uuid);
-    sha256_update(&h, 8, tsb);
-    sha256_digest(&h, sizeof digest, digest);
+    uint8_t digest[32];
+    dtx_fixp_credentials_digest(tag, uuid, ts, digest); /* the clients' digest too */
     if (verify_sig(s, k, cred + 33, digest, why) < 0)
         return -1;
     return k;
