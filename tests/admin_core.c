@@ -492,3 +492,51 @@ Test(admin_core, kill_switch_cancels_every_order_of_the_account_mid_stream_and_b
     e = run1(limit_order(1, 9999, DTX_SIDE_BUY, 99000, 1));
     cr_assert_eq(events[e].type, DTX_EV_NEW);
 }
+
+/* Runs a fixed stream of orders and admin commands; returns the risk digest
+ * and copies the events out. */
+static uint64_t replay_stream(dtx_event *out, size_t *n_out)
+{
+    dtx_command s[32];
+    size_t n = 0;
+    s[n++] = money(DTX_CMD_DEPOSIT, 1, 1, MONEY(10000));
+    s[n++] = money(DTX_CMD_DEPOSIT, 2, 2, MONEY(10000));
+    s[n++] = limit_order(1, 10, DTX_SIDE_BUY, 100000, 4);
+    s[n++] = limit_order(1, 11, DTX_SIDE_BUY, 99000, 4);
+    s[n++] = risk_set(3, DTX_RISK_PARAM_TAKER_FEE, DTX_RISK_DEFAULT_ACCOUNT, 1, 1000000);
+    s[n++] = limit_order(2, 12, DTX_SIDE_SELL, 100000, 3);
+    dtx_command mk = admin(DTX_CMD_MARK_PRICE, 4, UINT32_MAX);
+    mk.security_id = 1;
+    mk.price = PX(100500);
+    s[n++] = mk;
+    s[n++] = admin(DTX_CMD_ACCOUNT_QUERY, 5, 2);
+    dtx_command k = admin(DTX_CMD_KILL_SWITCH, 6, 1);
+    k.status = 1;
+    s[n++] = k;
+    s[n++] = limit_order(1, 13, DTX_SIDE_BUY, 99000, 1);
+    s[n++] = money(DTX_CMD_WITHDRAW, 7, 2, MONEY(100));
+    run(s, n);
+    if (out != events)
+        memcpy(out, events, n_events * sizeof *events);
+    *n_out = n_events;
+    return dtx_risk_digest(risk);
+}
+
+Test(admin_core, the_same_input_stream_with_admin_commands_replays_to_the_same_events_and_state)
+{
+    static dtx_event first[MAX_EVENTS];
+    size_t n1, n2;
+    uint64_t d1 = replay_stream(first, &n1);
+    size_t audit1 = n_audit;
+    char line0[512];
+    snprintf(line0, sizeof line0, "%s", audit_line[0]);
+    teardown();
+    setup();
+    uint64_t d2 = replay_stream(events, &n2);
+    cr_assert_eq(n1, n2);
+    cr_assert_eq(memcmp(first, events, n1 * sizeof *events), 0, "events differ");
+    cr_assert_eq(d1, d2, "risk state differs");
+    cr_assert_eq(n_audit, audit1);
+    cr_assert_str_eq(audit_line[0], line0);
+    cr_assert_gt(n1, 12);
+}

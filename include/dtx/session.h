@@ -48,8 +48,10 @@ extern "C" {
 typedef struct dtx_sessions dtx_sessions;
 
 /* Role of a registered key (PROTOCOL.md, Roles and administration). Only
- * DTX_ROLE_TRADER may send orders (100-103); the others are answered
- * BusinessMessageReject NotAuthorized until their messages exist. A
+ * DTX_ROLE_TRADER may send orders (100-103); the risk, operator and oracle
+ * roles each own their role messages (150-165, docs/admin.md); anything
+ * outside a session's role is answered BusinessMessageReject NotAuthorized
+ * and reaches nothing. A
  * DTX_ROLE_DROP_COPY session receives a copy of every report 200-206 of its
  * key's account, on its own server flow. */
 typedef enum dtx_session_role {
@@ -189,11 +191,12 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now_ns);
 
 /*
  * An event from the core. Report events (NEW .. BUSINESS_REJECT) are
- * encoded (200-207), take the next server sequence number of session
- * ev->session, are stored for retransmission and written to its connection
- * when one is established. Book-only events (ADDED, TRIGGERED, STATUS) and
- * events of an unknown session are ignored. Returns DTX_OK, or DTX_EINVAL
- * for an ignored event.
+ * encoded (200-207), admin answers (dtx/admin.h) as 180-186 (an ADMIN_ACK
+ * of a kill switch also sets the account's Establish block); each takes the
+ * next server sequence number of session ev->session, is stored for
+ * retransmission and written to its connection when one is established.
+ * Book-only events (ADDED, TRIGGERED, STATUS) and events of an unknown
+ * session are ignored. Returns DTX_OK, or DTX_EINVAL for an ignored event.
  */
 dtx_status dtx_session_on_event(dtx_sessions *s, const dtx_event *ev,
                                 uint64_t now_ns);
