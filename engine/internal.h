@@ -371,9 +371,10 @@ static inline uint32_t ix_next(const dtx_engine *e, uint32_t i)
     return i + 1 == e->n_islots ? 0 : i + 1;
 }
 
-static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
+/* The working order (account, clordid), or DTX_NIL; x = index_hash(account,
+ * clordid), which the caller may reuse for index_insert_hashed. */
+static inline uint32_t index_find_hashed(const dtx_engine *e, uint64_t x, uint32_t account, uint64_t clordid)
 {
-    uint64_t x = index_hash(account, clordid);
     uint32_t want = ((uint32_t)x & e->ix_tmask) << e->ix_tshift;
     uint32_t hi = ~0u << e->ix_tshift, hmask = (1u << e->ix_hbits) - 1;
     for (uint32_t i = index_home(e, (uint32_t)(x >> 32));; i = ix_next(e, i)) {
@@ -389,10 +390,15 @@ static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_
     }
 }
 
-static inline void index_insert(dtx_engine *e, uint32_t h)
+static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
+{
+    return index_find_hashed(e, index_hash(account, clordid), account, clordid);
+}
+
+/* Indexes order h; x = index_hash(its account, its ClOrdID). */
+static inline void index_insert_hashed(dtx_engine *e, uint32_t h, uint64_t x)
 {
     dtx_order *o = &e->orders[h];
-    uint64_t x = index_hash(o->account, o->clordid);
     o->ihash = (uint32_t)(x >> 32);
     uint32_t i = index_home(e, o->ihash), d = 0;
     while (e->islots[i]) {
@@ -401,6 +407,11 @@ static inline void index_insert(dtx_engine *e, uint32_t h)
     }
     e->islots[i] = h | (d < e->ix_dmax ? d : e->ix_dmax) << e->ix_hbits |
                    ((uint32_t)x & e->ix_tmask) << e->ix_tshift;
+}
+
+static inline void index_insert(dtx_engine *e, uint32_t h)
+{
+    index_insert_hashed(e, h, index_hash(e->orders[h].account, e->orders[h].clordid));
 }
 
 static inline void index_remove(dtx_engine *e, uint32_t h)

@@ -360,8 +360,9 @@ static inline uint32_t market_limit(const dtx_book *b, int side, uint32_t best_o
 }
 
 /* Order h (active, not indexed) arrives: match, then rest or cancel the
- * remainder. Returns 1 when it rests. */
-static int arrive(dtx_engine *e, dtx_book *b, uint32_t h)
+ * remainder. ix is index_hash() of its account and ClOrdID (the caller has
+ * it from the duplicate check). Returns 1 when it rests. */
+static int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
     dtx_order *o = &e->orders[h];
     int market = o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP;
@@ -387,7 +388,7 @@ static int arrive(dtx_engine *e, dtx_book *b, uint32_t h)
     }
     o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
     level_append(e, b, h);
-    index_insert(e, h);
+    index_insert_hashed(e, h, ix);
     emit_added(e, b, h, 0);
     return 1;
 }
@@ -409,7 +410,7 @@ static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
         pool_free(e, h);
         return;
     }
-    arrive(e, b, h);
+    arrive(e, b, h, index_hash(o->account, o->clordid));
 }
 
 /* Processes triggered stops one at a time, buy stops first (lowest StopPx),
@@ -541,7 +542,8 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
         rej = DTX_REJ_PRICE_NOT_ON_TICK;
         goto reject;
     }
-    if (index_find(e, c->account, c->clordid)) {
+    uint64_t ix = index_hash(c->account, c->clordid);
+    if (index_find_hashed(e, ix, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -610,10 +612,10 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     if (stop) {
         order_set_state(o, OS_STOP);
         stop_push(e, &b->stops[side], h, stop_level, accept);
-        index_insert(e, h);
+        index_insert_hashed(e, h, ix);
         if (expire)
             expiry_push(e, expire, h, accept);
-    } else if (arrive(e, b, h) && expire) {
+    } else if (arrive(e, b, h, ix) && expire) {
         expiry_push(e, expire, h, accept);
     }
     run_triggers(e, b);
@@ -706,7 +708,8 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
             goto reject;
         }
     }
-    if (index_find(e, c->account, c->clordid)) {
+    uint64_t ix = index_hash(c->account, c->clordid); /* o->account == c->account */
+    if (index_find_hashed(e, ix, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -756,10 +759,10 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     ev->flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
 
     if (kept || st == OS_STOP) {
-        index_insert(e, h);
+        index_insert_hashed(e, h, ix);
         return;
     }
-    arrive(e, b, h);
+    arrive(e, b, h, ix);
     run_triggers(e, b);
     return;
 
