@@ -3,7 +3,9 @@
  * initiator (Debian's libquickfix-dev), end to end over loopback.
  *
  * Starts the real dtx-engine (embedded default, both listeners on free
- * ports, a fresh demo key file), reads the demo keys, and logs on two
+ * ports, a fresh demo key file), reads the demo keys, checks that a Logon
+ * with a bad signature sent by hand gets one Logout naming it (and changes
+ * nothing: the same firm logs on right after), and logs on two
  * QuickFIX sessions (FIRM1 = account 1, FIRM2 = account 2): Username 553 and
  * Password 554 are set in toAdmin() over the SendingTime QuickFIX filled in,
  * signed with libsecp256k1 as PROTOCOL.md says. Then, checking each report's
@@ -24,9 +26,13 @@
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <nettle/sha2.h>
 #include <secp256k1.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +178,58 @@ static std::string hex(const uint8_t *p, size_t n)
         s += digits[p[i] & 15];
     }
     return s;
+}
+
+/* ---- a Logon by hand, over a plain socket ------------------------------------------ */
+
+static std::string wrap(const std::string &body)
+{
+    std::string all = "8=FIX.4.4\x01" "9=" + std::to_string(body.size()) + "\x01" + body;
+    unsigned sum = 0;
+    for (unsigned char ch : all)
+        sum += ch;
+    char t[16];
+    std::snprintf(t, sizeof t, "10=%03u\x01", sum & 255);
+    return all + t;
+}
+
+/* Sends a Logon for FIRM1 with account 1's key whose signature is over
+ * another SendingTime; returns what the server answered before closing. */
+static std::string bad_logon(int port, const demo_key &k, secp256k1_context *secp)
+{
+    char now[32];
+    time_t t = time(nullptr);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y%m%d-%H:%M:%S.000", &tm);
+    const std::string signed_text = "DTX-FIX-LOGON|FIRM1|20200101-00:00:00.000";
+    uint8_t digest[32], sig64[64];
+    struct sha256_ctx h;
+    sha256_init(&h);
+    sha256_update(&h, signed_text.size(), (const uint8_t *)signed_text.data());
+    sha256_digest(&h, sizeof digest, digest);
+    secp256k1_ecdsa_signature sig;
+    if (!secp256k1_ecdsa_sign(secp, &sig, digest, k.sec, nullptr, nullptr))
+        return "";
+    secp256k1_ecdsa_signature_serialize_compact(secp, sig64, &sig);
+    std::string msg = wrap(std::string("35=A\x01" "49=FIRM1\x01" "56=DTX\x01" "34=1\x01" "52=") + now +
+                           "\x01" "98=0\x01" "108=30\x01" "553=" + hex(k.pub, 33) + "\x01" "554=" +
+                           hex(sig64, 64) + "\x01");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string got;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        write(fd, msg.data(), msg.size()) == (ssize_t)msg.size()) {
+        char buf[1024];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0) /* until the server closes */
+            got.append(buf, (size_t)n);
+    }
+    close(fd);
+    return got;
 }
 
 /* ---- the QuickFIX application ---------------------------------------------------------- */
@@ -350,6 +408,17 @@ int main()
     std::map<unsigned, demo_key> keys = read_keys(keys_path);
     REQUIRE(keys.count(1) && keys.count(2), "demo keys of accounts 1 and 2 read from %s",
             keys_path.c_str());
+
+    {
+        secp256k1_context *secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+        std::string answer = bad_logon(port, keys[1], secp);
+        secp256k1_context_destroy(secp);
+        CHECK(answer.find("\x01" "35=5\x01") != std::string::npos &&
+                  answer.find("\x01" "58=bad signature\x01") != std::string::npos &&
+                  answer.find("35=A") == std::string::npos,
+              "a Logon signed over another SendingTime gets only Logout \"bad signature\" "
+              "and the connection is closed");
+    }
 
     App app;
     app.keys["FIRM1"] = keys[1];
