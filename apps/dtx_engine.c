@@ -257,6 +257,9 @@ static int start_thread(pthread_t *t, const thread_spec *spec)
     return 0;
 }
 
+/* The FIX 4.4 layer, for log_stats() (set once before the threads start). */
+static dtx_fix44 *stats_fix44;
+
 static void log_stats(const char *msg, dtx_core *core, dtx_gateway *gw, dtx_sessions *s)
 {
     dtx_core_stats cs;
@@ -276,6 +279,17 @@ static void log_stats(const char *msg, dtx_core *core, dtx_gateway *gw, dtx_sess
             (unsigned long long)gs.bytes_in, (unsigned long long)gs.bytes_out,
             (unsigned long long)gs.backpressure, (unsigned long long)ss.reports_out,
             (unsigned long long)ss.protocol_errors, (unsigned long long)ss.throttled);
+    if (stats_fix44) {
+        dtx_fix44_stats fs;
+        dtx_fix44_stats_get(stats_fix44, &fs); /* racy too, for logs */
+        dtx_log(DTX_LOG_INFO, "fix44 stats",
+                "connections_open=%u sessions=%u logons=%llu logon_rejects=%llu messages_in=%llu "
+                "garbled=%llu reports_out=%llu resent=%llu throttled=%llu",
+                fs.connections_open, fs.sessions_held, (unsigned long long)fs.logons,
+                (unsigned long long)fs.logon_rejects, (unsigned long long)fs.messages_in,
+                (unsigned long long)fs.garbled, (unsigned long long)fs.reports_out,
+                (unsigned long long)fs.resent, (unsigned long long)fs.throttled);
+    }
 }
 
 /* Waits for SIGTERM/SIGINT on fd, logging stats every STATS_EVERY_MS. Returns
@@ -513,6 +527,7 @@ int main(int argc, char **argv)
             fail("cannot create the FIX 4.4 layer", dtx_error_message());
             goto out;
         }
+        stats_fix44 = g.fix;
     }
 
     /* ---- gateway ---- */
