@@ -5,10 +5,14 @@
  * BusinessMessageReject NotAuthorized and nothing reaches the core; the
  * operator's session list is answered by the gateway; admin answers go to
  * the requesting session only; an acknowledged kill switch blocks Establish
- * for the account until it is undone.
+ * for the account until it is undone; random bodies and answer events are
+ * handled without harm.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dtx/admin.h"
 #include "dtx/fixp_2748.h"
@@ -51,6 +55,20 @@ static dtx_frame next_app(uint32_t conn)
                                     DTX_SBE_##UPPER##_TEMPLATE_ID, DTX_SCHEMA_APP,                 \
                                     DTX_SBE_SCHEMA_VERSION);                                     \
     } while (0)
+
+/* Root block length of a role message template. */
+static int app_root_len(uint16_t tid)
+{
+    switch (tid) {
+#define X(ID, NAME, SNAKE, UPPER, BL, SINCE, VARS)                                                \
+    case ID:                                                                                     \
+        return BL;
+        DTX_SBE_MESSAGES(X)
+#undef X
+    default:
+        return 0;
+    }
+}
 
 /* A valid message of template tid with RequestID request. */
 static size_t role_message(uint8_t *buf, uint16_t tid, uint64_t request)
@@ -311,4 +329,43 @@ Test(admin_roles, an_acknowledged_kill_switch_blocks_establish_until_undone)
     cr_assert_eq(dtx_session_on_event(H.s, &ack, NOW), DTX_OK);
     int s2 = fh_connect(&H, 3, 6, FH_KEY_TRADER, NOW + 2);
     cr_assert_geq(s2, 0);
+}
+
+Test(admin_roles, random_role_message_bodies_and_admin_events_are_handled_and_role_checked)
+{
+    const char *env = getenv("DTX_TEST_SEED"); /* reproduce: DTX_TEST_SEED=<seed> */
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    printf("admin_roles random bodies: seed %u\n", seed);
+    srand(seed);
+    init_with(DTX_ROLE_OPERATOR);
+    int si = fh_connect(&H, 0, 1, FH_KEY_UNKNOWN, NOW);
+    static const uint16_t tids[] = {150, 151, 152, 153, 154, 155, 156, 157, 160, 161, 165};
+    uint8_t buf[600], body[64];
+    for (int i = 0; i < 2000; i++) {
+        uint16_t tid = tids[rand() % (int)(sizeof tids / sizeof tids[0])];
+        int rc = app_root_len(tid);
+        for (int j = 0; j < rc; j++)
+            body[j] = (uint8_t)(rand() % 4 == 0 ? rand() : 0);
+        size_t n = fh_raw(buf, (uint16_t)rc, tid, DTX_SCHEMA_APP, DTX_SBE_SCHEMA_VERSION, body,
+                          (size_t)rc);
+        size_t before = H.ncmds;
+        fh_send(&H, 0, buf, n, NOW + (uint64_t)i * 1000000000ull);
+        if (H.ncmds > before)
+            cr_assert_eq(H.cmds[before].type, DTX_CMD_ADMIN_STATUS,
+                         "template %u from the operator reached the core", tid);
+        /* and an admin answer event with random values */
+        dtx_event ev;
+        for (size_t j = 0; j < sizeof ev; j++)
+            ((uint8_t *)&ev)[j] = (uint8_t)rand();
+        ev.type = (uint8_t)(DTX_EV_ADMIN_ACK + rand() % 7);
+        ev.session = (uint16_t)si;
+        ev.ref_cmd_type = (uint8_t)(rand() % DTX_CMD_TYPE_COUNT);
+        dtx_session_on_event(H.s, &ev, NOW);
+        dtx_frame f;
+        while (fh_next(&H, 0, &f))
+            cr_assert(f.schema_id == DTX_SCHEMA_FIXP ||
+                          (f.template_id >= 180 && f.template_id <= 186) ||
+                          f.template_id == DTX_SBE_BUSINESS_MESSAGE_REJECT_TEMPLATE_ID,
+                      "template %u", f.template_id);
+    }
 }
