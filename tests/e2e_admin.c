@@ -162,10 +162,15 @@ Test(e2e_admin, risk_operator_and_oracle_commands_act_on_a_live_trader_and_are_a
     expect_out("account 1      ratio ");
     expect_out("account 2      ratio ");
     expect_out("ok: 2 reports");
+    cr_assert_eq(admin("param", "2", "taker_fee", "400000", NULL), 0, "%s", out);
+    expect_out("ok: taker_fee of security 2: 0.05000 % -> 0.04000 %");
+    cr_assert_eq(admin("deposit", "3", "5000000", NULL, NULL), 0, "%s", out);
+    expect_out("ok: deposit, account 3 collateral:");
+    expect_out("after            100005.000000");
 
     /* the audit log: one line per change, none for queries or refusals */
     const char *log = audit_log();
-    cr_assert_eq(count_lines(log), 7, "%s", log);
+    cr_assert_eq(count_lines(log), 9, "%s", log);
     cr_assert_not_null(strstr(log, "cmd=RISK_SET"), "%s", log);
     cr_assert_not_null(strstr(log, "what=max_order_qty target_account=1 security_id=1 old=0 new=5 "
                                    "affected=0\n"),
@@ -183,6 +188,13 @@ Test(e2e_admin, risk_operator_and_oracle_commands_act_on_a_live_trader_and_are_a
                                    "old=-9223372036854775808 new=65000000000000"),
                        "%s", log);
     cr_assert_not_null(strstr(log, "what=index_price"), "%s", log);
+    cr_assert_not_null(strstr(log, "what=taker_fee target_account=- security_id=2 old=500000 "
+                                   "new=400000"),
+                       "%s", log);
+    cr_assert_not_null(strstr(log, "cmd=DEPOSIT"), "%s", log);
+    cr_assert_not_null(strstr(log, "what=collateral target_account=3 security_id=0 "
+                                   "old=100000000000 new=100005000000"),
+                       "%s", log);
     cr_assert_not_null(strstr(log, " account=0 key="), "who: the admin keys are account 0's");
     e2e_stop(&eng);
 }
