@@ -132,18 +132,9 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->next_accept = 1;
 
     e->orders = reserve(((size_t)cfg->max_orders + 1) * sizeof(dtx_order), &acc);
-    /* ClOrdID index: about two slots per order slot (load <= 1/2), 48 fewer
-     * so that orders and index stay within 64 bytes per order slot; always
-     * more slots than orders, so a probe always meets an empty slot */
-    uint32_t n = cfg->max_orders;
-    e->n_islots = n > 64 ? 2 * n - 48 : 2 * n + 2;
-    e->islots = reserve((size_t)e->n_islots * sizeof(uint32_t), &acc);
-    unsigned hbits = 32u - (unsigned)__builtin_clz(n); /* handles 1..n */
-    unsigned rest = 32u - hbits, dbits = rest >= 8 ? 4 : rest / 2;
-    e->ix_hbits = (uint8_t)hbits;
-    e->ix_tshift = (uint8_t)(hbits + dbits);
-    e->ix_dmax = (1u << dbits) - 1;
-    e->ix_tmask = (1u << (rest - dbits)) - 1;
+    uint32_t nb = pow2_at_least((uint64_t)cfg->max_orders + 1);
+    e->buckets = reserve((size_t)nb * sizeof(uint32_t), &acc);
+    e->bucket_mask = nb - 1;
     e->stats.order_bytes = acc;
     e->ev = reserve(EVBUF_CAP * sizeof(dtx_event), &acc);
     e->expiry = reserve((size_t)cfg->max_timed * sizeof(dtx_expiry_entry), &acc);
@@ -151,7 +142,7 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->sid_mask = pow2_at_least((uint64_t)cfg->n_instruments * 2) - 1;
     e->sid_table = reserve((size_t)(e->sid_mask + 1) * sizeof(uint16_t), &acc);
     e->books = reserve((size_t)cfg->n_instruments * sizeof(dtx_book), &acc);
-    if (!e->orders || !e->islots || !e->ev || !e->expiry || !e->scratch || !e->sid_table || !e->books)
+    if (!e->orders || !e->buckets || !e->ev || !e->expiry || !e->scratch || !e->sid_table || !e->books)
         goto nomem;
 
     /* free list 1..max_orders in order */
@@ -222,7 +213,7 @@ void dtx_engine_destroy(dtx_engine *e)
     }
     free(e->books);
     free(e->orders);
-    free(e->islots);
+    free(e->buckets);
     free(e->ev);
     free(e->expiry);
     free(e->scratch);

@@ -3,17 +3,17 @@
  *
  * Once the books outgrow the caches (a million resting orders), a command
  * spends most of its time waiting for DRAM: the order it names, the order's
- * neighbours in its level FIFO, the ClOrdID index slots of the old and new
+ * neighbours in its level FIFO, the ClOrdID index buckets of the old and new
  * ClOrdID, the level at a new price and that level's tail order. The core
  * thread takes commands from its ring in bursts, so it knows the next ones
  * before it processes the current one: dtx_engine_submit_burst() walks the
  * burst in two prefetch stages ahead of the command being processed,
  *
  *   stage 1, PF_FAR commands ahead:  what the command itself names (the order
- *            slot of its OrderID, the index home slot of its ClOrdID, the level
+ *            slot of its OrderID, the index bucket of its ClOrdID, the level
  *            of its price);
  *   stage 2, PF_NEAR commands ahead: what that order points to, read from the
- *            slot stage 1 brought in (its level neighbours, the index slot of its
+ *            slot stage 1 brought in (its level neighbours, the bucket of its
  *            current ClOrdID, the tail order of the target level).
  *
  * An order record is 56 bytes, so most straddle two cache lines: the named
@@ -75,7 +75,7 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
 {
     switch (c->type) {
     case DTX_CMD_NEW_ORDER: {
-        pf_w(index_slot(e, c->account, c->clordid));
+        pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
         const dtx_book *b = book_of(e, c->security_id);
         if (b) {
             uint32_t l = price_level(b, c->price);
@@ -85,14 +85,14 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
         break;
     }
     case DTX_CMD_REPLACE:
-        pf_w(index_slot(e, c->account, c->clordid));
+        pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
         /* fall through */
     case DTX_CMD_CANCEL: {
         uint32_t h = named_slot(e, c);
         if (h)
             pf_order(e, h);
         else
-            pf_w(index_slot(e, c->account, c->orig_clordid));
+            pf_w(index_bucket(e, index_hash(c->account, c->orig_clordid)));
         break;
     }
     default:
@@ -117,7 +117,7 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
         pf_w(&e->orders[o->prev].next);
     if (o->next && o->next <= e->max_orders)
         pf_w(&e->orders[o->next].prev);
-    pf_w(&e->islots[index_home(e, o->ihash)]);
+    pf_w(index_bucket(e, index_hash(o->account, o->clordid)));
     const dtx_book *b = &e->books[o->book];
     if (o->level < b->n_levels)
         pf_w(&b->levels[o->level]);

@@ -1,15 +1,13 @@
 /*
- * engine_clordid_index.c - the ClOrdID index (engine/orders.c: open addressing
- * with linear probing, tags, saturating distances, hole refilling on removal)
- * finds every working order by (account, ClOrdID) however its entries cluster:
- * ClOrdIDs are chosen (with the engine's own hash from engine/internal.h) so
- * that many share one home slot near the end of the table (the cluster wraps
- * to slot 0 and distances pass the saturation point), mixed with ClOrdIDs whose
- * homes lie inside that cluster and a few that sit at their own homes within
- * it; then orders are canceled and replaced by ClOrdID in seeded random order,
- * checking after each step that every remaining order is still found (a new
- * order with its ClOrdID is a duplicate) and every removed one is not (a new
- * order with its ClOrdID is accepted).
+ * engine_clordid_index.c - the ClOrdID index (engine/internal.h: buckets
+ * chained through the orders) finds every working order by (account, ClOrdID)
+ * however its entries collide: ClOrdIDs are chosen (with the engine's own hash
+ * from engine/internal.h) so that many share one bucket near the end of the table,
+ * mixed with ClOrdIDs of the buckets just after it (wrapping) and a few of other
+ * buckets; then orders are canceled and replaced by ClOrdID in seeded random
+ * order, checking after each step that every remaining order is still found
+ * (a new order with its ClOrdID is a duplicate) and every removed one is not
+ * (a new order with its ClOrdID is accepted).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -24,9 +22,9 @@ static void setup(void) { fx_init(&F, &(fx_opts){.max_orders = 200}); }
 static void teardown(void) { fx_fini(&F); }
 TestSuite(engine_clordid_index, .init = setup, .fini = teardown);
 
-static uint32_t home_of(uint32_t account, uint64_t clordid)
+static uint32_t bucket_of(uint32_t account, uint64_t clordid)
 {
-    return index_home(F.e, (uint32_t)(index_hash(account, clordid) >> 32));
+    return (uint32_t)(index_bucket(F.e, index_hash(account, clordid)) - F.e->buckets);
 }
 
 static uint64_t rng(uint64_t *x)
@@ -37,27 +35,26 @@ static uint64_t rng(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-/* Fills clordids[0..N), all of account A: N_EARLY with homes target + 2, 4,
- * 6, 8 (placed first, they sit at their homes inside the cluster to come),
- * N_SAME with home slot target = n_islots - 3, then N_NEAR with homes in the
- * 16 slots after target (wrapping). */
+/* Fills clordids[0..N), all of account A: N_EARLY with buckets target + 2,
+ * 4, 6, 8 (wrapping), N_SAME with bucket target = bucket count - 3, then
+ * N_NEAR with buckets in the 16 after target (wrapping). */
 static void pick_clordids(uint64_t *clordids)
 {
-    uint32_t n = F.e->n_islots, target = n - 3;
+    uint32_t n = F.e->bucket_mask + 1, target = n - 3;
     uint64_t c = 1000;
     int k = 0;
     for (uint32_t e = 0; e < N_EARLY; e++) {
         uint32_t want = (target + 2 + 2 * e) % n;
         uint64_t d = 5000000;
-        while (home_of(A, ++d) != want)
+        while (bucket_of(A, ++d) != want)
             ;
         clordids[k++] = d;
     }
     while (k < N_EARLY + N_SAME)
-        if (home_of(A, ++c) == target)
+        if (bucket_of(A, ++c) == target)
             clordids[k++] = c;
     while (k < N) {
-        uint32_t h = home_of(A, ++c);
+        uint32_t h = bucket_of(A, ++c);
         uint32_t off = h >= target ? h - target : h + n - target;
         if (off >= 1 && off <= 16)
             clordids[k++] = c;
@@ -82,15 +79,14 @@ static void expect_found(uint64_t clordid, int found)
     }
 }
 
-Test(engine_clordid_index, orders_sharing_a_home_slot_are_found_through_removals_in_any_order)
+Test(engine_clordid_index, orders_sharing_a_bucket_are_found_through_removals_in_any_order)
 {
     uint64_t seed = 0x1dc0ffee;
     printf("engine_clordid_index: seed %llu\n", (unsigned long long)seed);
     uint64_t clordids[N], ids[N];
     int live[N];
     pick_clordids(clordids);
-    /* in group order: early ones at their homes, the shared-home cluster
-     * around them, the near-home ones behind it */
+    /* in group order: each chain in the reverse (insertion at the head) */
     for (int i = 0; i < N; i++) {
         ids[i] = fx_rest(&F, fx_limit(A, clordids[i], FX_BUY, 100 + i, 1));
         live[i] = 1;
@@ -112,7 +108,7 @@ Test(engine_clordid_index, orders_sharing_a_home_slot_are_found_through_removals
             cr_assert_eq(fx_ev(&F, 0)->order_id, ids[i]);
             live[i] = 0;
         } else {
-            /* replace to a fresh ClOrdID (its home elsewhere), then cancel by it */
+            /* replace to a fresh ClOrdID (another bucket), then cancel by it */
             uint64_t fresh = 800000 + (uint64_t)step;
             dtx_command r = fx_replace_clordid(A, fresh, clordids[i], 100 + i, 1);
             fx_send(&F, r);
@@ -141,5 +137,5 @@ Test(engine_clordid_index, index_stays_within_64_bytes_per_order_slot_with_order
     dtx_engine_get_stats(F.e, &st);
     cr_assert_eq(st.max_orders, 200);
     cr_assert_leq(st.order_bytes, 64u * 200u, "order_bytes %llu", (unsigned long long)st.order_bytes);
-    cr_assert_gt(F.e->n_islots, 200u);
+    cr_assert_gt(F.e->bucket_mask + 1, 200u);
 }
