@@ -67,20 +67,29 @@ static int side_requirement64(const risk_inst *in, int64_t im_rate, int side, in
                               int64_t om, int64_t *out)
 {
     int64_t ref = in->ref, d = in->band_amt, rq, t1, t2, loss, notional, px;
-    int bad;
+    /* one overflow check per statement: several of them read what the one
+     * before wrote, and the operands of | are unsequenced */
+    int bad = 0;
     if (side == DTX_SIDE_BUY) {
-        bad = __builtin_add_overflow(qty, oq, &rq) | __builtin_add_overflow(rq, om, &rq);
-        bad |= __builtin_mul_overflow(oq, ref, &t1) | __builtin_mul_overflow(om, d, &t2);
-        bad |= __builtin_sub_overflow(ox, t1, &loss) | __builtin_add_overflow(loss, t2, &loss);
+        bad |= __builtin_add_overflow(qty, oq, &rq);
+        bad |= __builtin_add_overflow(rq, om, &rq);
+        bad |= __builtin_mul_overflow(oq, ref, &t1);
+        bad |= __builtin_mul_overflow(om, d, &t2);
+        bad |= __builtin_sub_overflow(ox, t1, &loss);
+        bad |= __builtin_add_overflow(loss, t2, &loss);
         bad |= __builtin_add_overflow(ref, d, &px);
     } else {
         int64_t edge = ref > d ? ref - d : 0;
-        bad = __builtin_sub_overflow(qty, oq, &rq) | __builtin_sub_overflow(rq, om, &rq);
-        bad |= __builtin_mul_overflow(oq, ref, &t1) | __builtin_mul_overflow(om, ref - edge, &t2);
-        bad |= __builtin_sub_overflow(t1, ox, &loss) | __builtin_add_overflow(loss, t2, &loss);
+        bad |= __builtin_sub_overflow(qty, oq, &rq);
+        bad |= __builtin_sub_overflow(rq, om, &rq);
+        bad |= __builtin_mul_overflow(oq, ref, &t1);
+        bad |= __builtin_mul_overflow(om, ref - edge, &t2);
+        bad |= __builtin_sub_overflow(t1, ox, &loss);
+        bad |= __builtin_add_overflow(loss, t2, &loss);
         px = edge;
     }
-    bad |= __builtin_mul_overflow(om, px, &t1) | __builtin_add_overflow(ox, t1, &notional);
+    bad |= __builtin_mul_overflow(om, px, &t1);
+    bad |= __builtin_add_overflow(ox, t1, &notional);
     int64_t arq = rq < 0 ? -rq : rq, pos_x;
     bad |= rq == INT64_MIN || __builtin_mul_overflow(arq, ref, &pos_x);
     if (bad || pos_x > MONEY64_MAX || loss > MONEY64_MAX || notional > MONEY64_MAX || notional < 0)
