@@ -81,8 +81,15 @@ replay: release
 
 # ---- test (CI: .ci/run) ---------------------------------------------------------
 
+# Reached only when every step passed (make stops at the first failure): the
+# closing line counts the ctest suites of both builds, the replay check and
+# the fuzz targets.
 test: test-release test-asan test-replay test-fuzz
-	@echo "make test: all passed"
+	@r=$$(ctest --test-dir $(BUILD)/release -N | sed -n 's/^Total Tests: //p'); \
+	a=$$(ctest --test-dir $(BUILD)/asan -N | sed -n 's/^Total Tests: //p'); \
+	f=$(words $(FUZZ_TARGETS)); \
+	echo "make test: release $$r suites, asan $$a suites, sample replay, $$f fuzz targets"; \
+	echo "test: $$((r + a + 1 + f)) passed, 0 failed"
 
 test-release: release
 	ctest --test-dir $(BUILD)/release -j $(JOBS) --output-on-failure
