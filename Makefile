@@ -5,7 +5,7 @@
 #   make replay         build (Release), replay the sample session through the engine
 #   make test           Release + ctest, Asan + ctest, fuzz targets for a short while (CI)
 #   make fuzz-long      each fuzz target for 30 minutes
-#   make bench          Release build, then the book benchmark
+#   make bench          Release build, then every benchmark (BENCH_FLAGS=--record to keep results)
 #   make difftest-long  the long differential test: engine vs reference book, 50M commands
 #   make clean          remove build/
 #
@@ -138,10 +138,12 @@ fuzz-long: fuzz-build
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/$$t- $$c; \
 	done
 
+# BENCH_FLAGS=--record appends every result to perf/RESULTS.md.
 bench: release
-	@if [ -x $(BUILD)/release/bench_book ]; then ./$(BUILD)/release/bench_book; \
-	else echo "bench: $(BUILD)/release/bench_book was not built (perf/bench_book.c missing?)"; fi
-	@if [ -x $(BUILD)/release/bench_risk ]; then ./$(BUILD)/release/bench_risk; fi
+	./$(BUILD)/release/bench_book $(BENCH_FLAGS)
+	./$(BUILD)/release/bench_risk $(BENCH_FLAGS)
+	./$(BUILD)/release/bench_session
+	perf/bench_e2e.sh $(BUILD)/release $(BENCH_FLAGS)
 
 difftest-long: release
 	@if [ -x $(BUILD)/release/difftest-long ]; then \
