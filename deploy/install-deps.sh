@@ -9,7 +9,7 @@ set -eu
 
 PACKAGES="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libcriterion-dev liburing-dev libjemalloc-dev libsecp256k1-dev valgrind
-libinih-dev nettle-dev libquickfix-dev g++"
+libinih-dev nettle-dev libquickfix-dev g++ python3"
 
 missing=""
 for p in $PACKAGES; do
