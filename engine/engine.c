@@ -235,19 +235,6 @@ void dtx_engine_get_stats(const dtx_engine *e, dtx_engine_stats *out)
 
 /* ---- lookups used by the views ---------------------------------------------- */
 
-static const dtx_book *find_book_c(const dtx_engine *e, uint32_t security_id)
-{
-    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
-    for (;;) {
-        uint16_t v = e->sid_table[slot];
-        if (!v)
-            return NULL;
-        if (e->books[v - 1].security_id == security_id)
-            return &e->books[v - 1];
-        slot = (slot + 1) & e->sid_mask;
-    }
-}
-
 static void fill_view(const dtx_engine *e, uint32_t h, dtx_order_view *v)
 {
     const dtx_order *o = &e->orders[h];
@@ -293,7 +280,7 @@ int dtx_engine_find_order(const dtx_engine *e, uint64_t order_id, dtx_order_view
 
 void dtx_engine_best(const dtx_engine *e, uint32_t security_id, int64_t *bid, int64_t *ask)
 {
-    const dtx_book *b = find_book_c(e, security_id);
+    const dtx_book *b = book_find(e, security_id);
     *bid = *ask = DTX_PRICE_NULL;
     if (!b)
         return;
@@ -305,7 +292,7 @@ void dtx_engine_best(const dtx_engine *e, uint32_t security_id, int64_t *bid, in
 
 int64_t dtx_engine_last_price(const dtx_engine *e, uint32_t security_id)
 {
-    const dtx_book *b = find_book_c(e, security_id);
+    const dtx_book *b = book_find(e, security_id);
     if (!b || b->last_level == DTX_NONE)
         return DTX_PRICE_NULL;
     return level_price(b, b->last_level);
@@ -313,7 +300,7 @@ int64_t dtx_engine_last_price(const dtx_engine *e, uint32_t security_id)
 
 void dtx_engine_visit_book(const dtx_engine *e, uint32_t security_id, uint8_t side, dtx_order_visit_fn fn, void *ctx)
 {
-    const dtx_book *b = find_book_c(e, security_id);
+    const dtx_book *b = book_find(e, security_id);
     if (!b || (side != DTX_SIDE_BUY && side != DTX_SIDE_SELL))
         return;
     int s = side == DTX_SIDE_BUY ? BID : ASK;

@@ -321,6 +321,42 @@ static inline void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
     }
 }
 
+/* ---- books and prices ------------------------------------------------------ */
+
+/* The book of security_id, or NULL. The table has twice as many slots as
+ * books, so the probe always meets an empty slot. */
+static inline dtx_book *book_find(const dtx_engine *e, uint32_t security_id)
+{
+    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
+    for (;;) {
+        uint16_t v = e->sid_table[slot];
+        if (!v)
+            return NULL;
+        if (e->books[v - 1].security_id == security_id)
+            return &e->books[v - 1];
+        slot = (slot + 1) & e->sid_mask;
+    }
+}
+
+/* Price in ticks; *on_tick tells whether it was a whole number of ticks. */
+static inline int64_t price_ticks(const dtx_book *b, int64_t price, int *on_tick)
+{
+    /* prices reaching here are > 0 (validated); '/' kept for any other */
+    int64_t q = likely(price > 0) ? (int64_t)udiv(&b->tick_div, (uint64_t)price) : price / b->tick;
+    *on_tick = q * b->tick == price;
+    return q;
+}
+
+/* Ticks -> ladder level; 0 when outside the instrument's range. */
+static inline int ticks_level(const dtx_book *b, int64_t ticks, uint32_t *level)
+{
+    int64_t l = ticks - b->min_ticks;
+    if (l < 0 || l >= (int64_t)b->n_levels)
+        return 0;
+    *level = (uint32_t)l;
+    return 1;
+}
+
 /* ---- orders.c: pool, ClOrdID index, heaps --------------------------------- */
 
 /* Hash of (account, ClOrdID); its low bits pick the bucket. */

@@ -15,19 +15,6 @@
 
 #define DAY_NS 86400000000000ULL
 
-static inline dtx_book *find_book(dtx_engine *e, uint32_t security_id)
-{
-    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
-    for (;;) {
-        uint16_t v = e->sid_table[slot];
-        if (!v)
-            return NULL;
-        if (e->books[v - 1].security_id == security_id)
-            return &e->books[v - 1];
-        slot = (slot + 1) & e->sid_mask;
-    }
-}
-
 /* ---- events ----------------------------------------------------------------- */
 
 static void flush(dtx_engine *e)
@@ -441,25 +428,6 @@ static inline void run_triggers(dtx_engine *e, dtx_book *b)
 
 /* ---- validation helpers ---------------------------------------------------------- */
 
-/* Price in ticks; *on_tick tells whether it was a whole number of ticks. */
-static inline int64_t price_ticks(const dtx_book *b, int64_t price, int *on_tick)
-{
-    /* prices reaching here are > 0 (validated); '/' kept for any other */
-    int64_t q = likely(price > 0) ? (int64_t)udiv(&b->tick_div, (uint64_t)price) : price / b->tick;
-    *on_tick = q * b->tick == price;
-    return q;
-}
-
-/* Ticks -> ladder level; 0 when outside the instrument's range. */
-static inline int ticks_level(const dtx_book *b, int64_t ticks, uint32_t *level)
-{
-    int64_t l = ticks - b->min_ticks;
-    if (l < 0 || l >= (int64_t)b->n_levels)
-        return 0;
-    *level = (uint32_t)l;
-    return 1;
-}
-
 static inline int qty_ok(const dtx_book *b, int64_t qty)
 {
     return qty >= b->min_qty && qty <= b->max_qty && (b->lot == 1 || qty % b->lot == 0);
@@ -519,7 +487,7 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     int side = c->side - 1;
     if (rej)
         goto reject;
-    b = find_book(e, c->security_id);
+    b = book_find(e, c->security_id);
     if (!b) {
         rej = DTX_REJ_UNKNOWN_INSTRUMENT;
         goto reject;
@@ -836,7 +804,7 @@ static void cmd_mass_cancel(dtx_engine *e, const dtx_command *c)
         return;
     }
     dtx_book *only = NULL;
-    if (c->security_id && !(only = find_book(e, c->security_id))) {
+    if (c->security_id && !(only = book_find(e, c->security_id))) {
         emit_business_reject(e, c, DTX_REJ_UNKNOWN_INSTRUMENT);
         return;
     }
@@ -859,7 +827,7 @@ static void cmd_cancel_on_disconnect(dtx_engine *e, const dtx_command *c)
 
 static void cmd_status(dtx_engine *e, const dtx_command *c)
 {
-    dtx_book *b = find_book(e, c->security_id);
+    dtx_book *b = book_find(e, c->security_id);
     if (!b) {
         emit_business_reject(e, c, DTX_REJ_UNKNOWN_INSTRUMENT);
         return;

@@ -48,27 +48,16 @@ static inline uint32_t named_slot(const dtx_engine *e, const dtx_command *c)
     return h && h <= e->max_orders ? h : DTX_NIL;
 }
 
-/* Ladder index of a PRICE9 price in book b, or DTX_NONE (off range or tick). */
-static inline uint32_t price_level(const dtx_book *b, int64_t price)
+/* Ladder index of a PRICE9 price in book b, by the checks the command path
+ * makes (price_ticks, ticks_level). Returns 0 for a null, non-positive,
+ * off-tick or out-of-range price. */
+static inline int price_level(const dtx_book *b, int64_t price, uint32_t *level)
 {
-    if (price == DTX_PRICE_NULL || price < b->min_price)
-        return DTX_NONE;
-    uint64_t l = udiv(&b->tick_div, (uint64_t)(price - b->min_price));
-    return l < b->n_levels ? (uint32_t)l : DTX_NONE;
-}
-
-static inline const dtx_book *book_of(const dtx_engine *e, uint32_t security_id)
-{
-    uint32_t slot = (security_id * 2654435761u) & e->sid_mask;
-    for (unsigned i = 0; i <= e->sid_mask; i++) {
-        uint16_t v = e->sid_table[slot];
-        if (!v)
-            return NULL;
-        if (e->books[v - 1].security_id == security_id)
-            return &e->books[v - 1];
-        slot = (slot + 1) & e->sid_mask;
-    }
-    return NULL;
+    int on_tick;
+    if (price <= 0) /* DTX_PRICE_NULL included */
+        return 0;
+    int64_t t = price_ticks(b, price, &on_tick);
+    return on_tick && ticks_level(b, t, level);
 }
 
 void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
@@ -76,10 +65,10 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
     switch (c->type) {
     case DTX_CMD_NEW_ORDER: {
         pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
-        const dtx_book *b = book_of(e, c->security_id);
+        const dtx_book *b = book_find(e, c->security_id);
         if (b) {
-            uint32_t l = price_level(b, c->price);
-            if (l != DTX_NONE)
+            uint32_t l;
+            if (price_level(b, c->price, &l))
                 pf_w(&b->levels[l]);
         }
         break;
@@ -122,8 +111,8 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
     if (o->level < b->n_levels)
         pf_w(&b->levels[o->level]);
     if (c->type == DTX_CMD_REPLACE) {
-        uint32_t l = price_level(b, c->price);
-        if (l != DTX_NONE) {
+        uint32_t l;
+        if (price_level(b, c->price, &l)) {
             uint32_t t = b->levels[l].tail;
             if (t && t <= e->max_orders)
                 pf_w(&e->orders[t].next); /* the link the append writes */
