@@ -35,7 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <secp256k1.h>
 
 #include "dtx/client.h"
 #include "dtx/fixp_2748.h"

@@ -38,6 +38,7 @@
 #include "dtx/fix44.h"
 #include "dtx/types.h"
 #include "net/fix44_codec.h"
+#include "net/throttle.h"
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
@@ -84,8 +85,7 @@ typedef struct fsess {
     int32_t conn;
     uint64_t next_out, next_in;
     uint64_t last_logon_ns;
-    uint64_t tokens;      /* throttle bucket, in 1e-9 orders */
-    uint64_t tokens_at;
+    dtx_bucket throttle;  /* orders D, F, G, q (net/throttle.h) */
     uint32_t n_clord;
     char *clord;          /* max_clordids x (CLORDID_MAX + 1) */
     uint8_t *clord_aux;   /* q: MassCancelRequestType */
@@ -974,8 +974,7 @@ static int on_logon(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t now)
         memcpy(ns->sender, sender, sn);
         ns->sender[sn] = 0;
         ns->next_in = ns->next_out = 1;
-        ns->tokens = (uint64_t)f->cfg.throttle_burst * NS_PER_S;
-        ns->tokens_at = now;
+        dtx_bucket_reset(&ns->throttle, f->cfg.throttle_burst, now);
         f->st.sessions_held++;
     }
     fsess *se = &f->sess[si];
@@ -1245,19 +1244,10 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
     return 0;
 }
 
-/* Refills the session's bucket; 1 when an order may pass (not yet taken). */
+/* 1 when the session's bucket lets an order pass (not yet taken). */
 static int throttle_ok(const dtx_fix44 *f, fsess *se, uint64_t now)
 {
-    uint64_t cap = (uint64_t)f->cfg.throttle_burst * NS_PER_S;
-    if (now > se->tokens_at) {
-        uint64_t dt = now - se->tokens_at;
-        if (dt > cap / f->cfg.throttle_rate + 1)
-            se->tokens = cap;
-        else if ((se->tokens += dt * f->cfg.throttle_rate) > cap)
-            se->tokens = cap;
-        se->tokens_at = now;
-    }
-    return se->tokens >= NS_PER_S;
+    return dtx_bucket_ok(&se->throttle, f->cfg.throttle_rate, f->cfg.throttle_burst, now);
 }
 
 static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uint64_t now)
@@ -1290,7 +1280,7 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
         } else {
             if (f->cb.submit(f->cb.ctx, &cmd) != 0)
                 return R_RETRY;
-            se->tokens -= NS_PER_S;
+            dtx_bucket_take(&se->throttle);
             f->st.app_submitted++;
         }
     }
@@ -1303,7 +1293,6 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
 static void on_resend_request(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t now)
 {
     fconn *c = &f->conns[ci];
-    fsess *se = &f->sess[c->sess];
     uint64_t b = 0, e = 0;
     if (dtx_fix44_get_u64(m, 7, &b) != 1 || dtx_fix44_get_u64(m, 16, &e) != 1 || b == 0) {
         local_bmr(f, (uint32_t)c->sess, 0, "2", 5, "BeginSeqNo (7) and EndSeqNo (16) are required", now);
@@ -1312,7 +1301,6 @@ static void on_resend_request(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint6
     uint64_t last = c->wr_next - 1; /* later ones are still to be sent live */
     if (e == 0 || e > last)
         e = last;
-    (void)se;
     if (b > e)
         return;
     c->rs_active = 1;

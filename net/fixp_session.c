@@ -38,6 +38,7 @@
 #include "dtx/session.h"
 #include "dtx/sofh.h"
 #include "dtx/types.h"
+#include "net/throttle.h"
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
@@ -73,8 +74,7 @@ typedef struct session {
     uint64_t next_server;  /* Recoverable flow: next number to assign */
     uint64_t next_client;  /* Idempotent flow: next number expected */
     uint64_t detached_at;  /* when the last connection ended (or negotiate) */
-    uint64_t tokens;       /* throttle bucket, in 1e-9 messages */
-    uint64_t tokens_at;
+    dtx_bucket throttle;   /* application messages (net/throttle.h) */
     struct {
         uint64_t clordid, seq;
     } mc[MASS_CANCEL_REFS]; /* RefSeqNum of recent mass cancels */
@@ -777,8 +777,7 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     se->next_server = 1;
     se->next_client = 1;
     se->detached_at = now;
-    se->tokens = (uint64_t)s->cfg.throttle_burst * NS_PER_S;
-    se->tokens_at = now;
+    dtx_bucket_reset(&se->throttle, s->cfg.throttle_burst, now);
     s->st.sessions_held++;
     if (s->keys[k].role == DTX_ROLE_DROP_COPY)
         s->dropcopy[s->n_dropcopy++] = (uint16_t)si;
@@ -983,23 +982,10 @@ static int on_session_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, 
 
 /* ---- application messages ----------------------------------------------------- */
 
-/* Refills the bucket; returns 1 when a message may pass (not yet taken). */
-static int throttle_ok(dtx_sessions *s, session *se, uint64_t now)
+/* 1 when the session's bucket lets a message pass (not yet taken). */
+static int throttle_ok(const dtx_sessions *s, session *se, uint64_t now)
 {
-    uint64_t cap = (uint64_t)s->cfg.throttle_burst * NS_PER_S;
-    if (now > se->tokens_at) {
-        uint64_t dt = now - se->tokens_at;
-        uint64_t fill_ns = cap / s->cfg.throttle_rate + 1; /* time to fill from empty */
-        if (dt > fill_ns)
-            se->tokens = cap;
-        else {
-            se->tokens += dt * s->cfg.throttle_rate;
-            if (se->tokens > cap)
-                se->tokens = cap;
-        }
-        se->tokens_at = now;
-    }
-    return se->tokens >= NS_PER_S;
+    return dtx_bucket_ok(&se->throttle, s->cfg.throttle_rate, s->cfg.throttle_burst, now);
 }
 
 /* A reject the gateway answers itself (Throttled, InvalidField,
@@ -1147,13 +1133,13 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
         }
     }
     if (session_list) {
-        se->tokens -= NS_PER_S;
+        dtx_bucket_take(&se->throttle);
     } else if (!reason) {
         cmd.session = (uint16_t)si;
         cmd.account = se->account;
         if (cod_submit(s, si) < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
             return FR_RETRY; /* nothing changed: the caller feeds this frame again */
-        se->tokens -= NS_PER_S;
+        dtx_bucket_take(&se->throttle);
         s->st.app_submitted++;
         if (cmd.type == DTX_CMD_MASS_CANCEL) {
             se->mc[se->mc_pos % MASS_CANCEL_REFS].clordid = cmd.clordid;
