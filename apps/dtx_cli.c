@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "dtx/client.h"
+#include "dtx/cmdfile.h"
 #include "dtx/config.h"
 #include "dtx/keyfile.h"
 #include "dtx/types.h"
@@ -89,18 +90,7 @@ typedef struct cli {
 /* PRICE9 as a decimal without trailing zeros ("65000.5"); "null" for null. */
 static const char *fmt_px(char *buf, size_t cap, int64_t px)
 {
-    if (px == DTX_PRICE_NULL)
-        return "null";
-    uint64_t a = px < 0 ? (uint64_t)0 - (uint64_t)px : (uint64_t)px;
-    uint64_t whole = a / 1000000000u, frac = a % 1000000000u;
-    char f[16] = "";
-    if (frac) {
-        snprintf(f, sizeof f, ".%09" PRIu64, frac);
-        size_t n = strlen(f);
-        while (f[n - 1] == '0')
-            f[--n] = '\0';
-    }
-    snprintf(buf, cap, "%s%" PRIu64 "%s", px < 0 ? "-" : "", whole, f);
+    dtx_price9_format(px, buf, cap);
     return buf;
 }
 

@@ -121,14 +121,15 @@ static uint32_t hist_bucket(uint64_t v)
     return (e - 3) * HIST_SUB + sub;
 }
 
-/* Lowest value of bucket b (the percentile reported is the bucket's middle). */
+/* Middle of bucket b: the value a percentile falling in it reports. Buckets
+ * below 2 * HIST_SUB hold one value each. */
 static double hist_value(uint32_t b)
 {
     if (b < HIST_SUB)
         return b;
     uint32_t e = b / HIST_SUB + 3, sub = b % HIST_SUB;
-    uint64_t lo = (1ull << e) + ((uint64_t)sub << (e - 4));
-    return (double)lo + (double)(1ull << (e - 5));
+    uint64_t lo = (1ull << e) + ((uint64_t)sub << (e - 4)), width = 1ull << (e - 4);
+    return (double)lo + (double)(width >> 1);
 }
 
 static void hist_add(hist *h, uint64_t v)

@@ -39,10 +39,10 @@ for wait in block spin-yield; do
     echo "== dtx-engine (wait = $wait) pid $pid on 127.0.0.1:$port"
     if [ ${#record[@]} -gt 0 ]; then
         printf '\n## bench_e2e, %s: dtx-engine with `[rings] wait = %s`\n\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$wait" >> perf/RESULTS.md
-        printf 'command: `perf/bench_e2e.sh %s --record --seconds %s` (engine: perf/loadgen.conf plus the wait line; engine and load generator share the 2 vCPUs; load average %s before)\n' \
-            "$bin" "$secs" "$(cut -d' ' -f1 /proc/loadavg)" >> perf/RESULTS.md
+        printf 'command: `perf/bench_e2e.sh %s --record --seconds %s` (engine: perf/loadgen.conf plus the wait line; engine and load generator share the %s vCPUs; load average %s before)\n' \
+            "$bin" "$secs" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" >> perf/RESULTS.md
     fi
-    run() { "$bin/dtx-loadgen" --port "$port" --keys-file "$tmp/keys.txt" --seconds "$secs" "$@" "${record[@]}"; }
+    run() { "$bin/dtx-loadgen" --port "$port" --keys-file "$tmp/keys.txt" --seconds "$secs" "$@" ${record[@]+"${record[@]}"}; }
     for n in 1 10 100; do run --sessions "$n" --window 1; done
     for n in 1 10 100; do run --sessions "$n" --window 8 --batch; done
     stop

@@ -5,26 +5,14 @@
  */
 #include "support/evfmt.h"
 
+#include "dtx/cmdfile.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 
 const char *evfmt_px(int64_t v, char *buf, size_t size)
 {
-    if (v == DTX_PRICE_NULL) {
-        snprintf(buf, size, "null");
-        return buf;
-    }
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    uint64_t whole = mag / 1000000000u, frac = mag % 1000000000u;
-    if (frac == 0) {
-        snprintf(buf, size, "%s%" PRIu64, v < 0 ? "-" : "", whole);
-        return buf;
-    }
-    char f[16];
-    snprintf(f, sizeof f, "%09" PRIu64, frac);
-    for (int i = 8; i > 0 && f[i] == '0'; i--)
-        f[i] = '\0';
-    snprintf(buf, size, "%s%" PRIu64 ".%s", v < 0 ? "-" : "", whole, f);
+    dtx_price9_format(v, buf, size);
     return buf;
 }
 
