@@ -57,7 +57,10 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
         if (unlikely(in->ref <= 0))
             return DTX_REJ_PRICE_OUTSIDE_BAND; /* nothing to bound it by */
         int64_t d = risk_band_amount(in);
-        px = buy ? in->ref + d : (in->ref > d ? in->ref - d : 0);
+        if (!buy)
+            px = in->ref > d ? in->ref - d : 0;
+        else if (__builtin_add_overflow(in->ref, d, &px))
+            return DTX_REJ_PRICE_OUTSIDE_BAND; /* no price to value it at */
     }
     int64_t max_notional = a->max_notional ? a->max_notional : r->defaults.max_notional;
     if (max_notional && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)

@@ -90,8 +90,10 @@ static int side_requirement64(const risk_inst *in, int64_t im_rate, int side, in
     }
     bad |= __builtin_mul_overflow(om, px, &t1);
     bad |= __builtin_add_overflow(ox, t1, &notional);
+    if (bad || rq == INT64_MIN) /* rq may have wrapped when bad */
+        return 0;
     int64_t arq = rq < 0 ? -rq : rq, pos_x;
-    bad |= rq == INT64_MIN || __builtin_mul_overflow(arq, ref, &pos_x);
+    bad |= __builtin_mul_overflow(arq, ref, &pos_x);
     if (bad || pos_x > MONEY64_MAX || loss > MONEY64_MAX || notional > MONEY64_MAX || notional < 0)
         return 0;
     /* money of at most 1e18 / mdiv (<= 1e18) keeps rate_ceil64 in range */
