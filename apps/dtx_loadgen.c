@@ -7,7 +7,7 @@
  *   dtx-loadgen [--host H] [--port N] [--keys-file PATH] [--sessions N]
  *               [--seconds S] [--orders N] [--window W] [--takers PCT]
  *               [--security-id ID] [--mid PRICE] [--tick PRICE] [--seed N]
- *               [--batch] [--record FILE]
+ *               [--batch] [--busy-poll] [--record FILE]
  *
  * Sessions use the trader keys of the key file in turn; takers get the last
  * quarter of the accounts and makers the others (so takers do not meet their
@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,15 @@ static const char usage_text[] =
     "usage: dtx-loadgen [--host H] [--port N] [--keys-file PATH] [--sessions N]\n"
     "                   [--seconds S] [--orders N] [--window W] [--takers PCT]\n"
     "                   [--security-id ID] [--mid PRICE] [--tick PRICE] [--seed N]\n"
-    "                   [--batch] [--record FILE]\n"
+    "                   [--batch] [--busy-poll] [--record FILE]\n"
     "\n"
     "N FIXP sessions (default 10) of market makers quoting and takers crossing\n"
     "against dtx-engine, for S seconds (default 5) or N orders in all, whichever\n"
     "ends first; W requests in flight per session (default 8); PCT %% of the\n"
     "sessions are takers (default 25). --batch writes each session's new\n"
     "requests with one send() per loop turn instead of one per message.\n"
+    "--busy-poll never sleeps in poll() (as a market maker's client on its own\n"
+    "core would): the round trip then excludes this process's own wake-up.\n"
     "Defaults: 127.0.0.1:7001,\n"
     "./dtx-demo-keys.txt, instrument 1 around 65000 with tick 0.5.\n"
     "Prints orders/s and order->ack latency (p50, p99, p99.9, max); --record FILE\n"
@@ -344,7 +347,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *keys_file = "./dtx-demo-keys.txt", *record_path = NULL;
     uint16_t port = 7001;
     uint32_t sessions = 10, window = 8, takers_pct = 25;
-    int batch = 0;
+    int batch = 0, busy_poll = 0;
     double seconds = 5;
     uint64_t max_orders = UINT64_MAX, seed = 1;
     params p = {.security_id = 1, .mid = 65000ll * 1000000000ll, .tick = 500000000ll};
@@ -357,6 +360,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--batch")) {
             batch = 1;
+            continue;
+        }
+        if (!strcmp(a, "--busy-poll")) {
+            busy_poll = 1;
             continue;
         }
         if (!v)
@@ -486,8 +493,11 @@ int main(int argc, char **argv)
             pf[i].events = S[i].lost ? 0 : dtx_client_poll_events(S[i].c);
             pf[i].revents = 0;
         }
-        if (poll(pf, sessions, 1) < 0 && errno != EINTR)
+        int ready = poll(pf, sessions, busy_poll ? 0 : 1);
+        if (ready < 0 && errno != EINTR)
             break;
+        if (ready == 0 && busy_poll)
+            sched_yield(); /* let a thread that shares this CPU run */
         int timers = now - t_timers > 2000000ull; /* every 2 ms: keepalives for all */
         if (timers)
             t_timers = now;
