@@ -178,6 +178,8 @@ struct dtx_engine {
     uint64_t next_trade_id;
     uint64_t next_accept;
 
+    int prefetch;            /* books outgrow the caches: prefetch.c hints pay */
+
     dtx_event *ev;           /* [EVBUF_CAP] */
     uint32_t ev_n;
     dtx_event_sink_fn sink;

@@ -62,6 +62,8 @@ static inline int price_level(const dtx_book *b, int64_t price, uint32_t *level)
 
 void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
 {
+    if (!e->prefetch)
+        return;
     switch (c->type) {
     case DTX_CMD_NEW_ORDER: {
         pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
@@ -122,6 +124,11 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
 
 void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
 {
+    if (!e->prefetch) { /* everything is in the caches already */
+        for (size_t i = 0; i < n; i++)
+            dtx_engine_submit(e, &cmds[i]);
+        return;
+    }
     size_t far = n < PF_FAR ? n : PF_FAR;
     for (size_t i = 0; i < far; i++)
         dtx_engine_prefetch(e, &cmds[i]);

@@ -109,6 +109,7 @@ static void check_bursts(uint64_t seed, size_t n)
     for (size_t b = 0; b < sizeof bursts / sizeof bursts[0]; b++) {
         evlog many = {0};
         cfg.sink_ctx = &many;
+        cfg.prefetch = DTX_PREFETCH_ALWAYS; /* the generator's books are small */
         dtx_engine *e2 = dtx_engine_create(&cfg);
         cr_assert(e2 != NULL);
         for (size_t i = 0; i < n; i += bursts[b])
@@ -141,7 +142,8 @@ Test(engine_burst, any_bytes_as_commands_are_safe_to_prefetch_and_submit_in_burs
     const dtx_instrument_config *instr = dtx_default_instruments(&n_instr);
     evlog one = {0}, many = {0};
     dtx_engine_config cfg = {.instruments = instr, .n_instruments = n_instr, .max_orders = 1000,
-                             .max_timed = 100, .max_stops = 50, .sink = log_sink, .sink_ctx = &one};
+                             .max_timed = 100, .max_stops = 50, .sink = log_sink, .sink_ctx = &one,
+                             .prefetch = DTX_PREFETCH_ALWAYS};
     dtx_engine *e1 = dtx_engine_create(&cfg);
     cfg.sink_ctx = &many;
     dtx_engine *e2 = dtx_engine_create(&cfg);

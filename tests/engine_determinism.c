@@ -436,6 +436,7 @@ Test(engine_determinism, create_rejects_each_invalid_config_naming_the_field)
     BAD("max_timed 0", b.cfg.max_timed = 0, "max_timed", NULL);
     BAD("max_stops 0", b.cfg.max_stops = 0, "max_stops", NULL);
     BAD("day_offset_ns one day", b.cfg.day_offset_ns = 86400000000000ull, "day_offset_ns", "86400000000000");
+    BAD("prefetch 3", b.cfg.prefetch = 3, "prefetch", "3");
     BAD("security_id 0", b.ins[1].security_id = 0, "instruments[1].security_id", NULL);
     BAD("duplicate security_id", b.ins[2].security_id = b.ins[0].security_id, "instruments[2].security_id",
         NULL);

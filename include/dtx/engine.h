@@ -93,7 +93,14 @@ typedef struct dtx_engine_config {
                                  day (0 = midnight UTC) */
     dtx_event_sink_fn sink;   /* required */
     void *sink_ctx;
+    int prefetch;             /* dtx_engine_submit_burst/_prefetch hints:
+                                 DTX_PREFETCH_AUTO (0: when the orders outgrow
+                                 the CPU caches), _ALWAYS or _NEVER */
 } dtx_engine_config;
+
+#define DTX_PREFETCH_AUTO 0
+#define DTX_PREFETCH_ALWAYS 1
+#define DTX_PREFETCH_NEVER 2
 
 /* The embedded default instruments: BTC-PERP (1), ETH-PERP (2) and a dated
  * BTC future (3). Sets *n to their count. */
@@ -124,7 +131,8 @@ dtx_status dtx_engine_submit(dtx_engine *e, const dtx_command *cmd);
  * would (same events, same state), prefetching ahead the memory each command
  * will touch (the order it names, its level neighbours, index buckets, the
  * level at its new price). The core thread hands it each burst it takes from
- * its ring; it pays off once the books outgrow the CPU caches.
+ * its ring; it pays off once the books outgrow the CPU caches, and by default
+ * (dtx_engine_config.prefetch) it prefetches only then.
  */
 void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n);
 
