@@ -30,12 +30,12 @@
  *  - no floating point: prices are PRICE9 from exact decimal parsing, AvgPx
  *    is a 128-bit sum of LastPx x LastQty divided by CumQty.
  */
-#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dtx/fix44.h"
+#include "dtx/fixp_credentials.h"
 #include "dtx/types.h"
 #include "net/fix44_codec.h"
 #include "net/throttle.h"
@@ -45,7 +45,6 @@
 #define IN_CAP (2u * DTX_FIX44_MSG_MAX)
 #define WIRE_MAX (DTX_FIX44_MSG_MAX + 64u)
 #define COMP_ID "DTX"
-#define LOGON_TAG "DTX-FIX-LOGON|"
 #define CLORD_TOP (1ull << 63)
 
 /* What a stored out-record is (kind). */
@@ -933,13 +932,7 @@ static int on_logon(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t now)
     if (skew > f->cfg.clock_skew_ns)
         return logon_reject(f, ci, m, "SendingTime outside the clock window", now);
     uint8_t digest[32];
-    struct sha256_ctx h;
-    sha256_init(&h);
-    sha256_update(&h, sizeof LOGON_TAG - 1, (const uint8_t *)LOGON_TAG);
-    sha256_update(&h, sn, (const uint8_t *)sender);
-    sha256_update(&h, 1, (const uint8_t *)"|");
-    sha256_update(&h, stn, (const uint8_t *)stime);
-    sha256_digest(&h, sizeof digest, digest);
+    dtx_fixp_credentials_fix44_digest(sender, sn, stime, stn, digest);
     dtx_session_key_info key;
     const char *why = NULL;
     if (dtx_session_verify_key(f->cfg.keys, pub, sig, digest, &key, &why) != DTX_OK)

@@ -1,7 +1,8 @@
 /*
- * fixp_credentials.c - the digest FIXP credentials sign, and the signing a
- * client does (dtx/fixp_credentials.h). Kept apart from the server's state
- * machine so the server's check and every client hash the same bytes.
+ * fixp_credentials.c - the digest FIXP credentials sign, the digest a FIX 4.4
+ * Logon signs, and the signing a client does (dtx/fixp_credentials.h). Kept
+ * apart from the servers' state machines so the servers' checks and every
+ * client hash the same bytes.
  *
  * Signing makes a libsecp256k1 context per call: a client signs twice per
  * connection, never on the order path.
@@ -23,6 +24,19 @@ void dtx_fixp_credentials_digest(const char *tag, const uint8_t session_id[16],
     sha256_update(&h, DTX_FIXP_TAG_LEN, (const uint8_t *)tag);
     sha256_update(&h, 16, session_id);
     sha256_update(&h, 8, tsb);
+    sha256_digest(&h, 32, digest);
+}
+
+void dtx_fixp_credentials_fix44_digest(const char *sender, size_t sender_len,
+                                       const char *sending_time, size_t sending_time_len,
+                                       uint8_t digest[32])
+{
+    struct sha256_ctx h;
+    sha256_init(&h);
+    sha256_update(&h, sizeof DTX_FIX44_LOGON_TAG - 1, (const uint8_t *)DTX_FIX44_LOGON_TAG);
+    sha256_update(&h, sender_len, (const uint8_t *)sender);
+    sha256_update(&h, 1, (const uint8_t *)"|");
+    sha256_update(&h, sending_time_len, (const uint8_t *)sending_time);
     sha256_digest(&h, 32, digest);
 }
 

@@ -5,11 +5,14 @@
  * Credentials are exactly 97 bytes: pubkey33 ‖ sig64. pubkey33 is a
  * compressed secp256k1 public key; sig64 a compact low-S ECDSA signature
  * (r ‖ s, big-endian) over the 32-byte digest below. The tag names the
- * message so a signed Negotiate cannot be replayed as an Establish.
+ * message so a signed Negotiate cannot be replayed as an Establish. The
+ * FIX 4.4 Logon's digest lives here too, so every signer and checker of
+ * either protocol hashes the same bytes.
  */
 #ifndef DTX_FIXP_CREDENTIALS_H
 #define DTX_FIXP_CREDENTIALS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dtx/error.h"
@@ -30,6 +33,20 @@ extern "C" {
  * Out: digest (32 bytes). */
 void dtx_fixp_credentials_digest(const char *tag, const uint8_t session_id[16],
                                  uint64_t timestamp, uint8_t digest[32]);
+
+/* The FIX 4.4 gateway's Logon (35=A) signs the same way with the same keys
+ * (PROTOCOL.md, "FIX 4.4 tag-value gateway"): Password 554 is a compact
+ * low-S signature over
+ *   digest = SHA-256("DTX-FIX-LOGON|" ‖ SenderCompID ‖ "|" ‖ SendingTime),
+ * SenderCompID (49) and SendingTime (52) being the field values exactly as
+ * sent (no SOH), with nettle's SHA-256. The server (net/fix44_session.c)
+ * checks it and FIX clients sign it.
+ * In: sender (sender_len bytes), sending_time (sending_time_len bytes).
+ * Out: digest (32 bytes). */
+#define DTX_FIX44_LOGON_TAG "DTX-FIX-LOGON|" /* 14 bytes, no NUL signed */
+void dtx_fixp_credentials_fix44_digest(const char *sender, size_t sender_len,
+                                       const char *sending_time, size_t sending_time_len,
+                                       uint8_t digest[32]);
 
 /* Builds the 97 credential bytes for seckey over the digest above, signed
  * with libsecp256k1 (RFC 6979 nonce; its signatures are low-S).

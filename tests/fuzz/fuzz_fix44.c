@@ -27,7 +27,6 @@
  *     (no PossDupFlag) only goes up;
  *   - dtx_fix44_on_bytes() consumes all bytes unless submit() is full.
  */
-#include <nettle/sha2.h>
 #include <secp256k1.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 
 #include "../../net/fix44_codec.h"
 #include "dtx/fix44.h"
+#include "dtx/fixp_credentials.h"
 #include "dtx/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -151,11 +151,7 @@ static void logon(dtx_fix44 *f, uint32_t conn, uint64_t now, int reset)
     char ts[32], fields[512], buf[1024];
     size_t tsn = dtx_fix44_format_time(ts, now);
     uint8_t digest[32], sig64[64];
-    struct sha256_ctx h;
-    sha256_init(&h);
-    sha256_update(&h, 19, (const uint8_t *)"DTX-FIX-LOGON|FUZZ|");
-    sha256_update(&h, tsn, (const uint8_t *)ts);
-    sha256_digest(&h, 32, digest);
+    dtx_fixp_credentials_fix44_digest("FUZZ", 4, ts, tsn, digest);
     secp256k1_ecdsa_signature sig;
     if (!secp256k1_ecdsa_sign(F.secp, &sig, digest, F.seckey, NULL, NULL))
         abort();

@@ -5,11 +5,12 @@
 #include "support/fix44_harness.h"
 
 #include <criterion/criterion.h>
-#include <nettle/sha2.h>
 #include <secp256k1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dtx/fixp_credentials.h"
 
 static size_t cb_write(void *ctx, uint32_t conn, const uint8_t *data, size_t len)
 {
@@ -141,13 +142,7 @@ size_t xh_logon_msg(fix44_harness *h, char *buf, size_t cap, int key, const char
     char ts[32];
     size_t tsn = dtx_fix44_format_time(ts, sending);
     uint8_t digest[32];
-    struct sha256_ctx s;
-    sha256_init(&s);
-    sha256_update(&s, 14, (const uint8_t *)"DTX-FIX-LOGON|");
-    sha256_update(&s, strlen(sender), (const uint8_t *)sender);
-    sha256_update(&s, 1, (const uint8_t *)"|");
-    sha256_update(&s, tsn, (const uint8_t *)ts);
-    sha256_digest(&s, 32, digest);
+    dtx_fixp_credentials_fix44_digest(sender, strlen(sender), ts, tsn, digest);
     secp256k1_ecdsa_signature sig;
     cr_assert(secp256k1_ecdsa_sign(h->secp, &sig, digest, h->seckey[key], NULL, NULL));
     uint8_t sig64[64];
