@@ -24,9 +24,15 @@
  *    applied; the client resends it), a lower one is ignored when PossDupFlag
  *    is set and ends the session otherwise, as FIX specifies;
  *  - a rejected Logon is answered by one Logout and changes no state;
- *  - ClOrdID strings map to u64 ClOrdIDs 2^63 | slot << 32 | n, one per
- *    string for the session's life, so they never meet a FIXP client's
- *    numbers of the same account unless that client uses the top bit;
+ *  - ClOrdID strings map to u64 ClOrdIDs 2^63 | slot << 47 | gen << 32 |
+ *    (entry + 1), so they never meet a FIXP client's numbers of the same
+ *    account unless that client uses the top bit. An entry lives while an
+ *    order or request of the session names it: each command submitted holds
+ *    a reference on its ClOrdID, and the report that ends it (the order's
+ *    terminal ExecutionReport: filled, canceled, expired, rejected, replaced
+ *    away; the request's answer) drops it. A free entry is reused under the
+ *    next generation, so a stale number never names a new string, and
+ *    stored reports keep their strings (a resend names what was sent);
  *  - no floating point: prices are PRICE9 from exact decimal parsing, AvgPx
  *    is a 128-bit sum of LastPx x LastQty divided by CumQty.
  */
@@ -71,7 +77,19 @@ typedef struct fix_stored {
     char ref_type[4];   /* j: RefMsgType */
     char symbol[17];
     char text[96];
+    char cl[DTX_FIX44_CLORDID_MAX + 1];  /* 11 ClOrdID, resolved when stored */
+    char ocl[DTX_FIX44_CLORDID_MAX + 1]; /* 41 OrigClOrdID */
 } fix_stored;
+
+/* One ClOrdID string of a session (see the invariants above). */
+typedef struct fclord {
+    uint32_t refs;      /* orders working and requests in flight naming it */
+    uint32_t next_free; /* free: the next free entry + 1, 0 = none */
+    uint16_t gen;       /* bumped when freed (15 bits used) */
+    uint8_t used;
+    uint8_t aux;        /* q: MassCancelRequestType */
+    char s[DTX_FIX44_CLORDID_MAX + 1];
+} fclord;
 
 typedef struct fsess {
     uint8_t used;
@@ -85,10 +103,11 @@ typedef struct fsess {
     uint64_t next_out, next_in;
     uint64_t last_logon_ns;
     dtx_bucket throttle;  /* orders D, F, G, q (net/throttle.h) */
-    uint32_t n_clord;
-    char *clord;          /* max_clordids x (CLORDID_MAX + 1) */
-    uint8_t *clord_aux;   /* q: MassCancelRequestType */
-    uint32_t *clord_hash; /* index + 1, 0 empty */
+    uint32_t n_clord;     /* entries ever taken (high-water mark) */
+    uint32_t clord_free;  /* first free entry + 1, 0 = none below n_clord */
+    uint32_t clord_live;  /* entries in use */
+    fclord *clord;        /* max_clordids entries */
+    uint32_t *clord_hash; /* entry + 1, 0 empty; linear probing */
     fix_stored *store;
 } fsess;
 
@@ -129,8 +148,7 @@ struct dtx_fix44 {
     fconn *conns;
     uint8_t *in_mem, *out_mem;
     fix_stored *store_mem;
-    char *clord_mem;
-    uint8_t *aux_mem;
+    fclord *clord_mem;
     uint32_t *hash_mem;
     uint32_t hash_mask;
     ford *orders;
@@ -213,12 +231,11 @@ dtx_fix44 *dtx_fix44_create(const dtx_fix44_config *config, const dtx_session_ca
     f->in_mem = calloc(c.max_connections, IN_CAP);
     f->out_mem = calloc(c.max_connections, c.send_buffer_bytes);
     f->store_mem = calloc((size_t)c.max_sessions * c.store_depth, sizeof(fix_stored));
-    f->clord_mem = calloc((size_t)c.max_sessions * c.max_clordids, DTX_FIX44_CLORDID_MAX + 1);
-    f->aux_mem = calloc((size_t)c.max_sessions, c.max_clordids);
+    f->clord_mem = calloc((size_t)c.max_sessions * c.max_clordids, sizeof(fclord));
     f->hash_mem = calloc((size_t)c.max_sessions * hcap, sizeof(uint32_t));
     f->orders = calloc(c.max_orders, sizeof(ford));
     if (!f->instr || !f->sess || !f->conns || !f->in_mem || !f->out_mem || !f->store_mem ||
-        !f->clord_mem || !f->aux_mem || !f->hash_mem || !f->orders) {
+        !f->clord_mem || !f->hash_mem || !f->orders) {
         dtx_fix44_destroy(f);
         dtx_error_set(DTX_ENOMEM, "fix44: tables for %u connections and %u sessions",
                       c.max_connections, c.max_sessions);
@@ -233,8 +250,7 @@ dtx_fix44 *dtx_fix44_create(const dtx_fix44_config *config, const dtx_session_ca
         fsess *se = &f->sess[i];
         se->conn = -1;
         se->store = f->store_mem + (size_t)i * c.store_depth;
-        se->clord = f->clord_mem + (size_t)i * c.max_clordids * (DTX_FIX44_CLORDID_MAX + 1);
-        se->clord_aux = f->aux_mem + (size_t)i * c.max_clordids;
+        se->clord = f->clord_mem + (size_t)i * c.max_clordids;
         se->clord_hash = f->hash_mem + (size_t)i * hcap;
     }
     for (uint32_t i = 0; i < c.max_connections; i++) {
@@ -256,7 +272,6 @@ void dtx_fix44_destroy(dtx_fix44 *f)
     free(f->out_mem);
     free(f->store_mem);
     free(f->clord_mem);
-    free(f->aux_mem);
     free(f->hash_mem);
     free(f->orders);
     free(f);
@@ -290,14 +305,33 @@ static uint32_t str_hash(const char *s, size_t n)
     return h;
 }
 
-static char *clord_str(const dtx_fix44 *f, const fsess *se, uint32_t idx)
+static uint64_t clord_id(uint32_t slot, const fclord *e, uint32_t idx)
 {
-    (void)f;
-    return se->clord + (size_t)idx * (DTX_FIX44_CLORDID_MAX + 1);
+    return CLORD_TOP | ((uint64_t)slot << 47) | ((uint64_t)(e->gen & 0x7FFFu) << 32) |
+           (uint64_t)(idx + 1);
 }
 
-/* The u64 of ClOrdID string s (n <= 20): found, or added when add is set.
- * Returns 0 when absent (add == 0) or the table is full. */
+/* The entry a u64 ClOrdID names (any session of this layer), or NULL when
+ * it is not one of ours or its entry was freed since. */
+static fclord *clord_entry(const dtx_fix44 *f, uint64_t id)
+{
+    if (!(id & CLORD_TOP))
+        return NULL;
+    uint32_t slot = (uint32_t)(id >> 47) & 0xFFFFu, e = (uint32_t)id;
+    if (slot >= f->cfg.max_sessions || e == 0)
+        return NULL;
+    const fsess *se = &f->sess[slot];
+    if (!se->used || e > se->n_clord)
+        return NULL;
+    fclord *c = &se->clord[e - 1];
+    if (!c->used || (c->gen & 0x7FFFu) != ((id >> 32) & 0x7FFFu))
+        return NULL;
+    return c;
+}
+
+/* The u64 of ClOrdID string s (n <= 20) in session slot: found, or added
+ * when add is set (holding no reference yet). Returns 0 when absent (add ==
+ * 0) or when every entry is in use. */
 static uint64_t clord_map(dtx_fix44 *f, uint32_t slot, const char *s, size_t n, int add,
                           uint32_t *idx_out)
 {
@@ -307,38 +341,106 @@ static uint64_t clord_map(dtx_fix44 *f, uint32_t slot, const char *s, size_t n, 
         uint32_t e = se->clord_hash[h];
         if (!e)
             break;
-        const char *c = clord_str(f, se, e - 1);
-        if (strlen(c) == n && memcmp(c, s, n) == 0) {
+        fclord *c = &se->clord[e - 1];
+        if (strlen(c->s) == n && memcmp(c->s, s, n) == 0) {
             if (idx_out)
                 *idx_out = e - 1;
-            return CLORD_TOP | ((uint64_t)slot << 32) | e;
+            return clord_id(slot, c, e - 1);
         }
         h = (h + 1) & f->hash_mask;
     }
-    if (!add || se->n_clord == f->cfg.max_clordids)
+    if (!add)
         return 0;
-    uint32_t idx = se->n_clord++;
-    char *c = clord_str(f, se, idx);
-    memcpy(c, s, n);
-    c[n] = 0;
+    uint32_t idx;
+    if (se->clord_free) {
+        idx = se->clord_free - 1;
+        se->clord_free = se->clord[idx].next_free;
+    } else if (se->n_clord < f->cfg.max_clordids) {
+        idx = se->n_clord++;
+    } else {
+        return 0;
+    }
+    fclord *c = &se->clord[idx];
+    c->used = 1;
+    c->refs = 0;
+    c->aux = 0;
+    c->next_free = 0;
+    memcpy(c->s, s, n);
+    c->s[n] = 0;
     se->clord_hash[h] = idx + 1;
+    se->clord_live++;
+    f->st.clordids_live++;
     if (idx_out)
         *idx_out = idx;
-    return CLORD_TOP | ((uint64_t)slot << 32) | (idx + 1);
+    return clord_id(slot, c, idx);
 }
 
-/* The string of a u64 ClOrdID of session slot, or NULL. */
-static const char *clord_name(const dtx_fix44 *f, uint32_t slot, uint64_t id, uint32_t *idx)
+/* Frees entry c of session slot: out of the hash (linear probing: the
+ * cluster behind it shifts back), next generation, onto the free list. */
+static void clord_free(dtx_fix44 *f, fsess *se, fclord *c)
 {
-    if (!(id & CLORD_TOP) || ((id >> 32) & 0x7FFFFFFFu) != slot)
-        return NULL;
-    uint32_t e = (uint32_t)id;
-    const fsess *se = &f->sess[slot];
-    if (e == 0 || e > se->n_clord)
-        return NULL;
-    if (idx)
-        *idx = e - 1;
-    return clord_str(f, se, e - 1);
+    uint32_t idx = (uint32_t)(c - se->clord);
+    uint32_t i = str_hash(c->s, strlen(c->s)) & f->hash_mask, j;
+    while (se->clord_hash[i] != idx + 1)
+        i = (i + 1) & f->hash_mask;
+    se->clord_hash[i] = 0;
+    for (j = i;;) {
+        j = (j + 1) & f->hash_mask;
+        uint32_t e = se->clord_hash[j];
+        if (!e)
+            break;
+        const char *o = se->clord[e - 1].s;
+        uint32_t k = str_hash(o, strlen(o)) & f->hash_mask;
+        /* move j to i when its home k is not within (i, j] cyclically */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            se->clord_hash[i] = e;
+            se->clord_hash[j] = 0;
+            i = j;
+        }
+    }
+    c->used = 0;
+    c->refs = 0;
+    c->s[0] = 0;
+    c->gen++;
+    c->next_free = se->clord_free;
+    se->clord_free = idx + 1;
+    se->clord_live--;
+    f->st.clordids_live--;
+}
+
+/* A command naming id was submitted: it holds the entry. */
+static void clord_hold(const dtx_fix44 *f, uint64_t id)
+{
+    fclord *c = clord_entry(f, id);
+    if (c)
+        c->refs++;
+}
+
+/* The order or request naming id is done: its reference goes, and the
+ * entry with it when it was the last. Unknown or stale ids are ignored. */
+static void clord_release(dtx_fix44 *f, uint64_t id)
+{
+    fclord *c = clord_entry(f, id);
+    if (!c || c->refs == 0)
+        return;
+    if (--c->refs == 0)
+        clord_free(f, &f->sess[(uint32_t)(id >> 47) & 0xFFFFu], c);
+}
+
+/* Frees the entry of id when nothing holds it (a message answered by the
+ * gateway itself, or not submitted for a full ring). */
+static void clord_drop_unused(dtx_fix44 *f, uint64_t id)
+{
+    fclord *c = clord_entry(f, id);
+    if (c && c->refs == 0)
+        clord_free(f, &f->sess[(uint32_t)(id >> 47) & 0xFFFFu], c);
+}
+
+/* Copies the string of id into out (21 bytes): "" when id is not ours. */
+static void clord_copy(const dtx_fix44 *f, uint64_t id, char *out)
+{
+    const fclord *c = clord_entry(f, id);
+    snprintf(out, DTX_FIX44_CLORDID_MAX + 1, "%s", c ? c->s : "");
 }
 
 static uint32_t order_hash(uint64_t id)
@@ -442,11 +544,12 @@ static int out_put(dtx_fix44 *f, fconn *c, const char *p, size_t n, uint64_t now
     return 0;
 }
 
-static void put_clord(const dtx_fix44 *f, fix_writer *w, uint32_t slot, uint32_t tag, uint64_t id)
+/* A ClOrdID tag: the string resolved when the record was stored, else the
+ * number (an id that is not a string of this layer). */
+static void put_clord(fix_writer *w, uint32_t tag, const char *name, uint64_t id)
 {
-    const char *s = clord_name(f, slot, id, NULL);
-    if (s)
-        dtx_fix44_put_str(w, tag, s);
+    if (name[0])
+        dtx_fix44_put_str(w, tag, name);
     else if (id)
         dtx_fix44_put_u64(w, tag, id);
 }
@@ -484,7 +587,7 @@ static void put_side(fix_writer *w, uint8_t side)
 }
 
 /* The body fields of an ExecutionReport for event record r. */
-static void body_exec_report(const dtx_fix44 *f, fix_writer *w, uint32_t slot, const fix_stored *r,
+static void body_exec_report(fix_writer *w, uint32_t slot, const fix_stored *r,
                              uint64_t seq)
 {
     const dtx_event *e = &r->ev;
@@ -502,9 +605,9 @@ static void body_exec_report(const dtx_fix44 *f, fix_writer *w, uint32_t slot, c
     default: exec_type = '8'; status = '8'; leaves = 0; cum = 0; break; /* REJECT */
     }
     put_order_id(w, e->order_id);
-    put_clord(f, w, slot, 11, e->clordid);
+    put_clord(w, 11, r->cl, e->clordid);
     if ((e->type == DTX_EV_CANCELED || e->type == DTX_EV_REPLACED) && e->orig_clordid)
-        put_clord(f, w, slot, 41, e->orig_clordid);
+        put_clord(w, 41, r->ocl, e->orig_clordid);
     if (e->exec_id) {
         dtx_fix44_put_u64(w, 17, e->exec_id);
     } else {
@@ -592,12 +695,12 @@ static size_t encode(dtx_fix44 *f, uint32_t slot, fix_stored *r, uint64_t seq, i
     switch (r->kind) {
     case K_EVENT:
         if (type[0] == '8') {
-            body_exec_report(f, &w, slot, r, seq);
+            body_exec_report(&w, slot, r, seq);
         } else if (type[0] == '9') {
             put_order_id(&w, e->order_id);
-            put_clord(f, &w, slot, 11, e->clordid);
+            put_clord(&w, 11, r->cl, e->clordid);
             if (e->orig_clordid)
-                put_clord(f, &w, slot, 41, e->orig_clordid);
+                put_clord(&w, 41, r->ocl, e->orig_clordid);
             else
                 dtx_fix44_put_str(&w, 41, "NONE");
             dtx_fix44_put_char(&w, 39, r->ord_status ? r->ord_status : '8');
@@ -607,7 +710,7 @@ static size_t encode(dtx_fix44 *f, uint32_t slot, fix_stored *r, uint64_t seq, i
             put_reason(&w, e->reject_reason);
         } else if (type[0] == 'r') {
             int ok = e->type == DTX_EV_MASS_CANCEL_REPORT;
-            put_clord(f, &w, slot, 11, e->clordid);
+            put_clord(&w, 11, r->cl, e->clordid);
             char x[32];
             int n = snprintf(x, sizeof x, "MC%llu", (unsigned long long)(e->exec_id ? e->exec_id : seq));
             dtx_fix44_put(&w, 37, x, (size_t)n);
@@ -636,7 +739,7 @@ static size_t encode(dtx_fix44 *f, uint32_t slot, fix_stored *r, uint64_t seq, i
         dtx_fix44_put_str(&w, 58, r->text);
         break;
     case K_MASS_REJ:
-        put_clord(f, &w, slot, 11, e->clordid);
+        put_clord(&w, 11, r->cl, e->clordid);
         dtx_fix44_put_str(&w, 37, "NONE");
         dtx_fix44_put_char(&w, 530, (char)('0' + (r->aux % 10)));
         dtx_fix44_put_char(&w, 531, '0');
@@ -757,6 +860,13 @@ static void store_out(dtx_fix44 *f, uint32_t slot, const fix_stored *rec, uint64
     fix_stored *r = stored(f, se, se->next_out);
     *r = *rec;
     r->sent_ns = now;
+    /* ClOrdID strings now: their entries may be freed before a resend */
+    if ((r->kind == K_EVENT || r->kind == K_MASS_REJ) && !r->cl[0])
+        clord_copy(f, r->ev.clordid, r->cl);
+    if (r->kind == K_EVENT && !r->ocl[0] &&
+        (r->ev.type == DTX_EV_CANCELED || r->ev.type == DTX_EV_REPLACED ||
+         r->ev.type == DTX_EV_CANCEL_REJECT))
+        clord_copy(f, r->ev.orig_clordid, r->ocl);
     se->next_out++;
     if (is_app(rec))
         f->st.reports_out++;
@@ -1085,7 +1195,7 @@ static int get_price(const fix_msg *m, uint32_t tag, int64_t *out)
 /* Builds the command of D, F, G or q. Returns 0 when cmd is ready, else
  * answers itself (local reject) and returns 1. */
 static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t seq,
-                         dtx_command *cmd, uint64_t now)
+                         dtx_command *cmd, uint64_t *mapped, uint64_t now)
 {
     fsess *se = &f->sess[slot];
     char t = m->type[0];
@@ -1097,8 +1207,15 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
         return local_bmr(f, slot, seq, m->type, 0, "ClOrdID (11) longer than 20", now), 1;
     uint32_t idx = 0;
     uint64_t id = clord_map(f, slot, cl, n, 1, &idx);
-    if (!id)
-        return local_bmr(f, slot, seq, m->type, 0, "ClOrdID table of the session full", now), 1;
+    if (!id) {
+        char why[96];
+        snprintf(why, sizeof why,
+                 "ClOrdID table full: %u working orders and requests per session (max_clordids)",
+                 f->cfg.max_clordids);
+        f->st.clordid_full++;
+        return local_bmr(f, slot, seq, m->type, 0, why, now), 1;
+    }
+    *mapped = id;
     if (se->role != DTX_ROLE_TRADER)
         return local_bmr(f, slot, seq, m->type, 6, "reason=20 NotAuthorized", now), 1;
     *cmd = dtx_command_blank(t == 'D'   ? DTX_CMD_NEW_ORDER
@@ -1122,12 +1239,12 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
     if (t == 'q') {
         uint64_t type = 0;
         rc = dtx_fix44_get_u64(m, 530, &type);
-        se->clord_aux[idx] = (uint8_t)(rc == 1 && type < 10 ? type : 0);
+        se->clord[idx].aux = (uint8_t)(rc == 1 && type < 10 ? type : 0);
         fix_stored r;
         memset(&r, 0, sizeof r);
         r.kind = K_MASS_REJ;
         r.ev.clordid = id;
-        r.aux = se->clord_aux[idx];
+        r.aux = se->clord[idx].aux;
         if (rc != 1 || (type != 1 && type != 7)) {
             r.ev.reject_reason = 0; /* MassCancelRejectReason 0: not supported */
             snprintf(r.text, sizeof r.text, "MassCancelRequestType must be 1 or 7");
@@ -1251,9 +1368,10 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
     dtx_command cmd;
     /* A full ring changes nothing that matters: ClOrdID strings mapped on
      * the way map to the same numbers when the message comes again. */
+    uint64_t mapped = 0;
     if (se->cod_pending && submit_cod(f, slot) != 0)
         return R_RETRY; /* never cancel orders placed after the reconnect */
-    if (build_command(f, slot, m, seq, &cmd, now) == 0) {
+    if (build_command(f, slot, m, seq, &cmd, &mapped, now) == 0) {
         if (!throttle_ok(f, se, now)) {
             f->st.throttled++;
             if (cmd.type == DTX_CMD_MASS_CANCEL) {
@@ -1271,12 +1389,16 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
                              symbol_of(f, cmd.security_id), now);
             }
         } else {
-            if (f->cb.submit(f->cb.ctx, &cmd) != 0)
+            if (f->cb.submit(f->cb.ctx, &cmd) != 0) {
+                clord_drop_unused(f, mapped);
                 return R_RETRY;
+            }
+            clord_hold(f, cmd.clordid);
             dtx_bucket_take(&se->throttle);
             f->st.app_submitted++;
         }
     }
+    clord_drop_unused(f, mapped); /* answered here: nothing holds it */
     se->next_in = seq + 1;
     return f->conns[ci].state == DTX_FIX44_FREE ? R_CLOSED : R_OK;
 }
@@ -1578,9 +1700,9 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
         break;
     case DTX_EV_MASS_CANCEL_REPORT:
     case DTX_EV_BUSINESS_REJECT: {
-        uint32_t idx;
-        if (clord_name(f, slot, ev->clordid, &idx))
-            r.aux = se->clord_aux[idx];
+        const fclord *c = clord_entry(f, ev->clordid);
+        if (c)
+            r.aux = c->aux;
         if (ev->security_id)
             snprintf(r.symbol, sizeof r.symbol, "%s", symbol_of(f, ev->security_id));
         break;
@@ -1589,6 +1711,30 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
         break;
     }
     store_out(f, slot, &r, now);
+    /* The ClOrdIDs this report ends (the strings are in the stored record). */
+    switch (ev->type) {
+    case DTX_EV_FILL:
+        if (ev->leaves_qty == 0)
+            clord_release(f, ev->clordid);
+        break;
+    case DTX_EV_CANCELED: /* the request's (or the order's, unsolicited), the order's */
+        clord_release(f, ev->clordid);
+        if (ev->orig_clordid)
+            clord_release(f, ev->orig_clordid);
+        break;
+    case DTX_EV_REPLACED: /* renamed: the old name goes (a self-trade decrement keeps it) */
+        if (ev->orig_clordid != ev->clordid)
+            clord_release(f, ev->orig_clordid);
+        break;
+    case DTX_EV_REJECT:
+    case DTX_EV_CANCEL_REJECT:
+    case DTX_EV_MASS_CANCEL_REPORT:
+    case DTX_EV_BUSINESS_REJECT:
+        clord_release(f, ev->clordid);
+        break;
+    default:
+        break;
+    }
     return DTX_OK;
 }
 

@@ -19,9 +19,9 @@
  * Logon authenticates with the keys registered in a dtx_sessions object (the
  * FIXP layer's registry, dtx_session_verify_key()), so one key works over
  * both protocols. A FIX session is one key with its SenderCompID; its
- * sequence numbers, the messages it was sent (for ResendRequest) and its
- * ClOrdID strings are kept in memory across reconnects for the process's
- * life. Sessions are numbered session_base + slot in every dtx_command
+ * sequence numbers and the messages it was sent (for ResendRequest) are
+ * kept in memory across reconnects for the process's life, and its ClOrdID
+ * strings for as long as their orders work. Sessions are numbered session_base + slot in every dtx_command
  * submitted and dtx_event returned, so they can share the core's rings with
  * FIXP sessions numbered below session_base.
  *
@@ -66,7 +66,13 @@ typedef struct dtx_fix44_config {
                                     and events; base + max_sessions <= 65536 */
     uint32_t store_depth;        /* [4096] messages kept per session for
                                     ResendRequest (power of 2) */
-    uint32_t max_clordids;       /* [65536] ClOrdID strings per session */
+    uint32_t max_clordids;       /* [65536] ClOrdID strings a session may
+                                    have in use at once: an entry is held
+                                    while its order works or its request
+                                    waits for its answer, and reused after
+                                    (docs/fix44.md); beyond it an order is
+                                    answered BusinessMessageReject naming
+                                    the limit (<= 2^30) */
     uint32_t max_orders;         /* [65536] orders followed for AvgPx and
                                     OrdStatus, all sessions (power of 2) */
     uint32_t send_buffer_bytes;  /* [65536] per connection; overflow ends
@@ -145,8 +151,11 @@ typedef struct dtx_fix44_stats {
     uint64_t send_overflows;  /* connections ended by a full send buffer */
     uint64_t orders_untracked;/* fills of orders the order table had no room for */
     uint64_t throttled;       /* orders rejected Throttled */
+    uint64_t clordid_full;    /* orders rejected: the session's ClOrdID table
+                                 was full (max_clordids in use) */
     uint32_t connections_open;
     uint32_t sessions_held;
+    uint32_t clordids_live;   /* ClOrdID entries in use, all sessions */
 } dtx_fix44_stats;
 
 void dtx_fix44_stats_get(const dtx_fix44 *f, dtx_fix44_stats *out);
