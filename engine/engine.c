@@ -239,6 +239,7 @@ void dtx_engine_set_gate(dtx_engine *e, dtx_gate_fn fn, void *ctx)
 void dtx_engine_get_stats(const dtx_engine *e, dtx_engine_stats *out)
 {
     *out = e->stats;
+    out->events = e->next_exec_id - 1; /* one ExecID an event */
     out->working_orders = e->max_orders - e->n_free;
 }
 

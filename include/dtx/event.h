@@ -4,8 +4,8 @@
  * Every outcome of a command is one or more 128-byte dtx_event records, in the
  * order they happened. The gateway turns them into execution reports (200-207),
  * the market data publisher into book changes, settlement into fills. A field
- * not listed for an event type is zero; the engine zeroes every record before it
- * fills it, so event streams compare byte for byte.
+ * not listed for an event type is zero; the engine writes every byte of a
+ * record, padding included, so event streams compare byte for byte.
  *
  * Per type (fields beyond the common header):
  *   NEW         ExecutionReportNew 200. price (null for Market/Stop), stop_px,
