@@ -43,6 +43,7 @@
 #include "dtx/fix44.h"
 #include "dtx/fixp_credentials.h"
 #include "dtx/types.h"
+#include "net/cod.h"
 #include "net/fix44_codec.h"
 #include "net/throttle.h"
 
@@ -95,7 +96,6 @@ typedef struct fsess {
     uint8_t used;
     uint8_t role;
     uint8_t flags;        /* DTX_KEY_* of the key */
-    uint8_t cod_pending;  /* cancel-on-disconnect waits for ring room */
     uint8_t pub[33];
     char sender[DTX_FIX44_COMPID_MAX + 1];
     uint32_t account;
@@ -153,6 +153,7 @@ struct dtx_fix44 {
     uint32_t hash_mask;
     ford *orders;
     uint32_t orders_mask;
+    dtx_cod cod;          /* cancel-on-disconnect owed, per session slot */
     uint64_t store_mask;
     dtx_fix44_stats st;
     char body[DTX_FIX44_MSG_MAX];
@@ -235,7 +236,8 @@ dtx_fix44 *dtx_fix44_create(const dtx_fix44_config *config, const dtx_session_ca
     f->hash_mem = calloc((size_t)c.max_sessions * hcap, sizeof(uint32_t));
     f->orders = calloc(c.max_orders, sizeof(ford));
     if (!f->instr || !f->sess || !f->conns || !f->in_mem || !f->out_mem || !f->store_mem ||
-        !f->clord_mem || !f->hash_mem || !f->orders) {
+        !f->clord_mem || !f->hash_mem || !f->orders ||
+        dtx_cod_init(&f->cod, c.max_sessions, c.session_base) != DTX_OK) {
         dtx_fix44_destroy(f);
         dtx_error_set(DTX_ENOMEM, "fix44: tables for %u connections and %u sessions",
                       c.max_connections, c.max_sessions);
@@ -274,6 +276,7 @@ void dtx_fix44_destroy(dtx_fix44 *f)
     free(f->clord_mem);
     free(f->hash_mem);
     free(f->orders);
+    dtx_cod_fini(&f->cod);
     free(f);
 }
 
@@ -889,20 +892,6 @@ static void store_admin(dtx_fix44 *f, uint32_t slot, uint8_t kind, const char *t
 
 /* ---- connection life ------------------------------------------------------------------ */
 
-/* Submits the owed cancel-on-disconnect of slot; 0 done, -1 ring full. */
-static int submit_cod(dtx_fix44 *f, uint32_t slot)
-{
-    fsess *se = &f->sess[slot];
-    dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
-    cmd.session = (uint16_t)(f->cfg.session_base + slot);
-    cmd.account = se->account;
-    if (f->cb.submit(f->cb.ctx, &cmd) != 0)
-        return -1;
-    se->cod_pending = 0;
-    f->st.app_submitted++;
-    return 0;
-}
-
 static void conn_end(dtx_fix44 *f, uint32_t ci, uint64_t now, int call_close)
 {
     (void)now;
@@ -914,10 +903,10 @@ static void conn_end(dtx_fix44 *f, uint32_t ci, uint64_t now, int call_close)
     if (c->sess >= 0 && f->sess[c->sess].conn == (int32_t)ci) {
         fsess *se = &f->sess[c->sess];
         se->conn = -1;
-        if (se->flags & DTX_KEY_CANCEL_ON_DISCONNECT) {
-            se->cod_pending = 1; /* retried by tick, and before the next order */
-            submit_cod(f, (uint32_t)c->sess);
-        }
+        /* else owed: retried by tick, and before the next order (net/cod.h) */
+        if (se->flags & DTX_KEY_CANCEL_ON_DISCONNECT &&
+            dtx_cod_disconnect(&f->cod, &f->cb, (uint32_t)c->sess, se->account) > 0)
+            f->st.app_submitted++;
     }
     uint8_t *in = c->in, *out = c->out;
     memset(c, 0, sizeof *c);
@@ -1369,8 +1358,11 @@ static int on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, uin
     /* A full ring changes nothing that matters: ClOrdID strings mapped on
      * the way map to the same numbers when the message comes again. */
     uint64_t mapped = 0;
-    if (se->cod_pending && submit_cod(f, slot) != 0)
+    int cod = dtx_cod_settle(&f->cod, &f->cb, slot);
+    if (cod < 0)
         return R_RETRY; /* never cancel orders placed after the reconnect */
+    if (cod > 0)
+        f->st.app_submitted++;
     if (build_command(f, slot, m, seq, &cmd, &mapped, now) == 0) {
         if (!throttle_ok(f, se, now)) {
             f->st.throttled++;
@@ -1742,9 +1734,7 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
 
 void dtx_fix44_tick(dtx_fix44 *f, uint64_t now)
 {
-    for (uint32_t i = 0; i < f->cfg.max_sessions; i++)
-        if (f->sess[i].cod_pending)
-            submit_cod(f, i);
+    f->st.app_submitted += dtx_cod_retry(&f->cod, &f->cb);
     for (uint32_t ci = 0; ci < f->cfg.max_connections; ci++) {
         fconn *c = &f->conns[ci];
         if (c->state == DTX_FIX44_FREE)

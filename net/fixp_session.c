@@ -38,6 +38,7 @@
 #include "dtx/session.h"
 #include "dtx/sofh.h"
 #include "dtx/types.h"
+#include "net/cod.h"
 #include "net/throttle.h"
 
 #define NS_PER_MS 1000000ull
@@ -65,7 +66,6 @@ typedef struct key_entry {
 
 typedef struct session {
     uint8_t used;
-    uint8_t cod_pending;   /* cancel-on-disconnect waits for ring room */
     uint8_t uuid[16];
     uint32_t key;          /* index into keys */
     uint32_t account;
@@ -110,7 +110,7 @@ struct dtx_sessions {
     uint8_t *out_mem;
     dtx_event *store_mem;
     uint64_t store_mask;
-    uint32_t cod_pending;  /* sessions whose cancel-on-disconnect waits */
+    dtx_cod cod;           /* cancel-on-disconnect owed, per session slot */
     uint16_t *dropcopy;    /* slots of drop-copy sessions, n_dropcopy of them */
     uint32_t n_dropcopy;
     dtx_session_stats st;
@@ -189,7 +189,7 @@ dtx_sessions *dtx_sessions_create(const dtx_session_config *config,
     s->dropcopy = calloc(c.max_sessions, sizeof *s->dropcopy);
     s->secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     if (!s->keys || !s->sess || !s->conns || !s->out_mem || !s->store_mem || !s->dropcopy ||
-        !s->secp) {
+        !s->secp || dtx_cod_init(&s->cod, c.max_sessions, 0) != DTX_OK) {
         dtx_sessions_destroy(s);
         dtx_error_set(DTX_ENOMEM, "sessions: tables for %u connections, %u sessions of %u messages",
                       c.max_connections, c.max_sessions, c.store_depth);
@@ -218,6 +218,7 @@ void dtx_sessions_destroy(dtx_sessions *s)
     free(s->out_mem);
     free(s->store_mem);
     free(s->dropcopy);
+    dtx_cod_fini(&s->cod);
     free(s);
 }
 
@@ -570,26 +571,6 @@ static void store_not_applied(dtx_sessions *s, uint32_t si, uint64_t from, uint6
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
-/* Submits the cancel-on-disconnect session si owes the core. Returns 0 when
- * none is owed (any more), -1 while the ring is full: it is retried by
- * dtx_session_tick(), and the session's next order waits for it, so a
- * reconnected client's new orders are never canceled by an old disconnect. */
-static int cod_submit(dtx_sessions *s, uint32_t si)
-{
-    session *se = &s->sess[si];
-    if (!se->cod_pending)
-        return 0;
-    dtx_command cmd = dtx_command_blank(DTX_CMD_CANCEL_ON_DISCONNECT);
-    cmd.session = (uint16_t)si;
-    cmd.account = se->account;
-    if (s->cb.submit(s->cb.ctx, &cmd) != 0)
-        return -1;
-    se->cod_pending = 0;
-    s->cod_pending--;
-    s->st.app_submitted++;
-    return 0;
-}
-
 static void detach(dtx_sessions *s, conn *c, uint64_t now)
 {
     if (c->session < 0)
@@ -599,11 +580,9 @@ static void detach(dtx_sessions *s, conn *c, uint64_t now)
                                              &s->conns[se->conn] == c)) {
         se->conn = -1;
         se->detached_at = now;
-        if (s->keys[se->key].flags & DTX_KEY_CANCEL_ON_DISCONNECT && !se->cod_pending) {
-            se->cod_pending = 1;
-            s->cod_pending++;
-            cod_submit(s, (uint32_t)c->session);
-        }
+        if (s->keys[se->key].flags & DTX_KEY_CANCEL_ON_DISCONNECT &&
+            dtx_cod_disconnect(&s->cod, &s->cb, (uint32_t)c->session, se->account) > 0)
+            s->st.app_submitted++; /* else owed (net/cod.h) */
     }
     c->session = -1;
 }
@@ -760,8 +739,7 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     session *se = &s->sess[si];
     if (se->used) {
         s->st.sessions_held--; /* reused expired slot */
-        if (se->cod_pending)
-            s->cod_pending--;
+        dtx_cod_forget(&s->cod, (uint32_t)si);
         for (uint32_t i = 0; i < s->n_dropcopy; i++)
             if (s->dropcopy[i] == (uint16_t)si)
                 s->dropcopy[i] = s->dropcopy[--s->n_dropcopy];
@@ -1137,7 +1115,11 @@ static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint
     } else if (!reason) {
         cmd.session = (uint16_t)si;
         cmd.account = se->account;
-        if (cod_submit(s, si) < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
+        /* an owed cancel-on-disconnect goes first: never after a new order */
+        int cod = dtx_cod_settle(&s->cod, &s->cb, si);
+        if (cod > 0)
+            s->st.app_submitted++;
+        if (cod < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
             return FR_RETRY; /* nothing changed: the caller feeds this frame again */
         dtx_bucket_take(&se->throttle);
         s->st.app_submitted++;
@@ -1295,9 +1277,7 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now)
             continue;
         }
     }
-    for (uint32_t i = 0; s->cod_pending && i < s->cfg.max_sessions; i++)
-        if (s->sess[i].used && cod_submit(s, i) < 0)
-            break; /* the ring is still full */
+    s->st.app_submitted += dtx_cod_retry(&s->cod, &s->cb);
 }
 
 /* ---- inspection ------------------------------------------------------------------- */
