@@ -489,6 +489,7 @@ int main(int argc, char **argv)
         sc.throttle_rate = cfg->throttle_rate;
         sc.throttle_burst = cfg->throttle_burst;
         sc.handshake_timeout_ms = cfg->handshake_timeout_ms;
+        sc.max_sessions_per_key = cfg->max_sessions_per_key;
         g.sessions = dtx_sessions_create(&sc, &cb);
         if (!g.sessions) {
             fail("cannot create the session layer", dtx_error_message());

@@ -198,6 +198,7 @@ static const key_def keys[] = {
     U32("session", "throttle_rate", throttle_rate, 1, 10000000),
     U32("session", "throttle_burst", throttle_burst, 1, 10000000),
     U32("session", "handshake_timeout_ms", handshake_timeout_ms, 100, 600000),
+    U32("session", "max_sessions_per_key", max_sessions_per_key, 0, 65535),
     KEY("core", "cpu", K_CPU, core_cpu),
     U32("core", "max_orders", max_orders, 1, 1u << 30),
     U32("core", "max_timed", max_timed, 1, 1u << 30),

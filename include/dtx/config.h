@@ -50,6 +50,8 @@ typedef struct dtx_config {
     uint32_t throttle_rate;     /* application messages per second [1000] */
     uint32_t throttle_burst;    /* token bucket size [100] */
     uint32_t handshake_timeout_ms; /* [5000] */
+    uint32_t max_sessions_per_key; /* FIXP sessions one key may hold [0 = no
+                                      limit], 0..65535 (dtx/session.h) */
     /* [core] */
     int core_cpu;               /* CPU the core thread is pinned to; -1 none */
     uint32_t max_orders;        /* working orders, all books [1048576] */
