@@ -298,7 +298,7 @@ static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
 }
 
 /* Unlinks order h from its level; moves best when the level empties. */
-static inline void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
+static inline __attribute__((always_inline)) void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
 {
     dtx_order *o = &e->orders[h];
     dtx_level *lv = &b->levels[o->level];

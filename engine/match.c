@@ -398,10 +398,18 @@ static inline uint32_t market_limit(const dtx_book *b, int side, uint32_t best_o
     return best_opp > b->band ? best_opp - b->band : 0;
 }
 
-/* Order h (active, not indexed) arrives: match, then rest or cancel the
- * remainder. ix is index_hash() of its account and ClOrdID (the caller has
- * it from the duplicate check). Returns 1 when it rests. */
-static int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
+/* The remainder of arriving order h rests: shown part, level, index, ADDED. */
+static inline __attribute__((always_inline)) void rest(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
+{
+    dtx_order *o = &e->orders[h];
+    o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+    level_append(e, b, h);
+    index_insert_hashed(e, h, ix);
+    emit_added(e, b, h, 0);
+}
+
+/* arrive() when the order may trade or must not rest. */
+__attribute__((noinline)) static int arrive_slow(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
     dtx_order *o = &e->orders[h];
     int market = o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP;
@@ -425,11 +433,27 @@ static int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
         pool_free(e, h);
         return 0;
     }
-    o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
-    level_append(e, b, h);
-    index_insert_hashed(e, h, ix);
-    emit_added(e, b, h, 0);
+    rest(e, b, h, ix);
     return 1;
+}
+
+/* Order h (active, not indexed, open quantity > 0) arrives: match, then rest
+ * or cancel the remainder. ix is index_hash() of its account and ClOrdID (the
+ * caller has it from the duplicate check). Returns 1 when it rests. Most
+ * arrivals (a new limit order or a move that does not cross) go straight to
+ * the book: that path inline, matching out of line. */
+static inline int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
+{
+    const dtx_order *o = &e->orders[h];
+    if ((o->ord_type == DTX_ORD_LIMIT || o->ord_type == DTX_ORD_STOP_LIMIT) && o->tif != DTX_TIF_IOC &&
+        o->tif != DTX_TIF_FOK) {
+        uint32_t best = b->best[o->side ^ 1];
+        if (best == DTX_NONE || !reaches(o->side, best, o->level)) {
+            rest(e, b, h, ix);
+            return 1;
+        }
+    }
+    return arrive_slow(e, b, h, ix);
 }
 
 /* A pending stop h, just taken out of its heap at stop level stop_level, fires. */
@@ -646,7 +670,7 @@ reject:
 /* ---- cancel and replace ---------------------------------------------------------------- */
 
 /* The working order a cancel or replace names, or DTX_NIL. */
-static uint32_t find_named(dtx_engine *e, const dtx_command *c)
+static inline uint32_t find_named(dtx_engine *e, const dtx_command *c)
 {
     uint32_t h;
     if (c->order_id) {
