@@ -7,7 +7,8 @@
  * about 2 resting orders per account spread over the instruments, then crossing
  * orders so that accounts hold positions. The timed stream: 55 % GTC limits
  * near the touch (some cross), 10 % IOC, 15 % cancels and 20 % replaces of
- * recent orders (named by ClOrdID), uniform over accounts and instruments.
+ * recent orders (named by ClOrdID, with their SecurityID and Side as FIX
+ * clients send them), uniform over accounts and instruments.
  *
  *   pass 1  engine + gate + accounting, each gate call timed with
  *           lfence;rdtsc / rdtscp;lfence into a histogram; the same wrapper
@@ -240,9 +241,32 @@ __attribute__((noinline)) static uint16_t empty_gate(void *p, const dtx_gate_req
     return 0;
 }
 
+/* What each account's last 4 ClOrdIDs name (instrument and side), so that
+ * cancels and replaces carry SecurityID and Side as FIX clients send them
+ * (Symbol and Side are required fields of 35=F and 35=G). */
+typedef struct name {
+    uint64_t clordid;
+    uint32_t security_id;
+    uint8_t side;
+} name;
+static name *names;
+
+static void name_set(uint32_t acct, uint64_t cl, uint32_t sec, uint8_t side)
+{
+    names[(size_t)acct * 4 + (cl & 3)] = (name){cl, sec, side};
+}
+
+/* The instrument and side of the order ClOrdID cl of acct names, or zeros. */
+static name name_get(uint32_t acct, uint64_t cl)
+{
+    name n = names[(size_t)acct * 4 + (cl & 3)];
+    return n.clordid == cl ? n : (name){0};
+}
+
 static dtx_command order(uint32_t acct, uint64_t cl, uint32_t sec, uint8_t side, int64_t ticks, int64_t qty,
                          uint8_t tif)
 {
+    name_set(acct, cl, sec, side);
     dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
     c.account = acct;
     c.session = 1;
@@ -282,6 +306,7 @@ static void build(bench *b, uint64_t ops)
                                                    .taker_fee_rate = 500000};
     }
     uint64_t *cl = calloc(b->n_accounts, sizeof *cl);
+    names = calloc((size_t)b->n_accounts * 4, sizeof *names);
     b->setup = malloc(sizeof(dtx_command) * (size_t)b->n_accounts * 3);
     b->timed = malloc(sizeof(dtx_command) * ops);
     /* pre-fill: 2 resting orders per account, away from the touch */
@@ -318,12 +343,21 @@ static void build(bench *b, uint64_t ops)
             c.session = 1;
             c.orig_clordid = cl[a] - below(3);
             c.clordid = ++cl[a];
+            name n = name_get(a, c.orig_clordid);
+            c.security_id = n.security_id;
+            c.side = n.side;
+            name_set(a, c.clordid, 0, 0); /* names no order */
         } else {
             c = dtx_command_blank(DTX_CMD_REPLACE);
             c.account = a;
             c.session = 1;
             c.orig_clordid = cl[a] - below(3);
             c.clordid = ++cl[a];
+            name n = name_get(a, c.orig_clordid);
+            c.security_id = n.security_id;
+            c.side = n.side;
+            /* the order goes by the replace's ClOrdID from now on */
+            name_set(a, c.clordid, n.security_id, n.side);
             c.price = PX(t);
             c.qty = 1 + (int64_t)below(10);
         }
@@ -339,6 +373,7 @@ static void build(bench *b, uint64_t ops)
         b->timed[i].ts = TS0 + seq;
     }
     free(cl);
+    names = (free(names), NULL);
 }
 
 static void start(const bench *b, ctx *c, int with_risk)

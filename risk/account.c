@@ -133,6 +133,7 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
     r->order_mask = pow2_at_least((uint64_t)cfg->max_orders * 2) - 1;
     r->sid_mask = pow2_at_least((uint64_t)cfg->n_instruments * 2) - 1;
     r->defaults = cfg->default_limits;
+    r->default_lev_rate = risk_lev_rate(r->defaults.max_leverage);
     r->epoch = 1; /* accounts start at 0: their first refresh visits (nothing) */
     size_t npos = (size_t)cfg->n_accounts * cfg->n_instruments;
     r->inst = calloc(r->n_inst, sizeof *r->inst);
@@ -172,6 +173,8 @@ dtx_risk *dtx_risk_create(const dtx_risk_config *cfg)
             h = (h + 1) & r->sid_mask;
         r->sid_keys[h] = c->security_id;
         r->sid_vals[h] = (uint16_t)i;
+        if (c->security_id < RISK_SID_DIRECT)
+            r->sid_direct[c->security_id] = (uint16_t)(i + 1);
     }
     return r;
 
@@ -199,9 +202,17 @@ void dtx_risk_destroy(dtx_risk *r)
 
 /* ---- the order table --------------------------------------------------------------------- */
 
+/* The home slot of an OrderID: its low 32 bits, unhashed. The engine's
+ * OrderIDs are (generation << 32 | order slot) with the slot at most its
+ * max_orders (<= ours, the table has at least twice as many entries), so
+ * working orders never collide and probes end at their first slot; and an
+ * event finds its order where the engine keeps it, in a table no larger than
+ * the engine's order count: recently allocated slots are near each other. Any
+ * other numbering still works (linear probing), only with longer probes when
+ * low bits repeat. */
 static inline uint32_t order_home(const dtx_risk *r, uint64_t order_id)
 {
-    return (uint32_t)risk_hash64(order_id) & r->order_mask;
+    return (uint32_t)order_id & r->order_mask;
 }
 
 static risk_order *order_find(dtx_risk *r, uint64_t order_id)
@@ -396,8 +407,9 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
             __builtin_prefetch(&r->acct[ev->account]);
             if (k >= 0) {
                 const char *p = (const char *)risk_pos_at(r, ev->account, (uint32_t)k);
-                __builtin_prefetch(p);
-                __builtin_prefetch(p + 64);
+                __builtin_prefetch(p, 1);
+                __builtin_prefetch(p + 64, 1);
+                __builtin_prefetch(risk_cold_at(r, ev->account, (uint32_t)k), 1); /* realized, fees */
             }
         }
     }
@@ -439,7 +451,7 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
         }
         risk_mark_active(r, ev->account, (uint32_t)k);
         dtx_risk_pos_refresh_side(r, ev->account, (uint32_t)k, ev->type == DTX_EV_FILL ? 0 : ev->side);
-        dtx_risk_account_refresh(r, ev->account);
+        risk_account_fresh(r, ev->account);
     }
 }
 

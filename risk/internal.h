@@ -34,6 +34,9 @@ typedef __int128 i128;
 /* Money per (contracts x PRICE9 x multiplier PRICE9): 1e18 / 1e6. */
 #define RISK_X_PER_MONEY ((int64_t)1000000000000)
 
+/* Security ids below this are found by direct lookup. */
+#define RISK_SID_DIRECT 1024u
+
 typedef struct risk_inst {
     uint32_t security_id;
     uint32_t ver;        /* bumped when ref or margin parameters change */
@@ -59,6 +62,8 @@ typedef struct risk_inst {
     /* derived, recomputed by risk_inst_bump */
     int64_t im_eff;        /* max(im_rate, 1 / max_leverage) */
     int64_t band_amt;      /* ceil(ref * band_rate): band edge distance */
+    int64_t band_lo;       /* a limit price outside [band_lo, band_hi] is */
+    int64_t band_hi;       /* outside the band (the whole range: no band) */
 } risk_inst;
 
 typedef struct risk_pos {
@@ -78,7 +83,9 @@ typedef struct risk_pos {
     int64_t mm;         /* maintenance requirement */
     int64_t upnl;       /* unrealized PnL */
     uint32_t ver;
-    uint32_t pad;
+    uint32_t active;    /* its bit is set in the account's active mask: the
+                           mask (another array) is written only when this
+                           changes, not on every event */
 } risk_pos;
 _Static_assert(sizeof(risk_pos) == 128, "a position is two cache lines");
 
@@ -102,11 +109,13 @@ typedef struct risk_account {
     uint8_t below_mm;
     uint8_t has_overrides; /* some position limit of its own was set */
     uint8_t pad;
+    uint32_t lev_rate;  /* ceil(1e9 / max_leverage) when that is set */
     /* overrides (0 = default) */
     int64_t max_notional;
     uint32_t max_open_orders;
     uint32_t max_leverage;
 } risk_account;
+_Static_assert(sizeof(risk_account) == 64, "an account is one cache line");
 
 /* A working order as the events have shown it. */
 typedef struct risk_order {
@@ -137,6 +146,9 @@ struct dtx_risk {
     risk_order *orders;    /* open-addressed by order_id */
     uint32_t *sid_keys;    /* security id table: key */
     uint16_t *sid_vals;    /* instrument index */
+    uint16_t sid_direct[RISK_SID_DIRECT]; /* security id below that: index + 1,
+                                             0 = none (no hashing) */
+    int64_t default_lev_rate; /* ceil(1e9 / defaults.max_leverage), 0 = none */
     dtx_risk_limits defaults;
     int64_t fee_balance;
     int64_t net_deposits;
@@ -156,21 +168,11 @@ static inline uint32_t risk_hash32(uint32_t x)
     return x;
 }
 
-static inline uint64_t risk_hash64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Instrument index of security_id, or -1. */
 static inline int risk_inst_index(const dtx_risk *r, uint32_t security_id)
 {
-    if (security_id == 0)
-        return -1;
+    if (likely(security_id < RISK_SID_DIRECT))
+        return (int)r->sid_direct[security_id] - 1;
     for (uint32_t i = risk_hash32(security_id) & r->sid_mask;; i = (i + 1) & r->sid_mask) {
         if (r->sid_keys[i] == security_id)
             return r->sid_vals[i];
@@ -191,6 +193,10 @@ static inline risk_pos_cold *risk_cold_at(const dtx_risk *r, uint32_t account, u
 
 static inline void risk_mark_active(dtx_risk *r, uint32_t account, uint32_t inst)
 {
+    risk_pos *p = risk_pos_at(r, account, inst);
+    if (likely(p->active))
+        return;
+    p->active = 1;
     r->active[(size_t)account * r->mask_words + (inst >> 6)] |= 1ull << (inst & 63);
 }
 
@@ -303,8 +309,19 @@ static inline i128 risk_rate_floor(i128 m, int64_t rate)
 
 /* ---- shared between the files ------------------------------------------------------ */
 
-/* Initial rate for (account, instrument): max(im, 1/leverage) of the caps. */
-int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in);
+/* ceil(1e9 / leverage), 0 for no cap (leverage 0). Not on the order path. */
+static inline int64_t risk_lev_rate(uint32_t leverage)
+{
+    return leverage ? (DTX_RISK_RATE_ONE + leverage - 1) / leverage : 0;
+}
+
+/* Initial rate for (account, instrument): max(im, 1/leverage) of the caps
+ * (the instrument's is in im_eff; the account's, or the default, precomputed). */
+static inline int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in)
+{
+    int64_t lr = a->max_leverage ? (int64_t)a->lev_rate : r->default_lev_rate;
+    return lr > in->im_eff ? lr : in->im_eff;
+}
 
 /* Band edge distance in PRICE9 for priceless orders: ceil(ref * band). */
 static inline int64_t risk_band_amount(const risk_inst *in) { return in->band_amt; }
@@ -323,6 +340,91 @@ int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side
 int64_t dtx_risk_side_requirement_wide(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
                                        i128 ox, int64_t om);
 
+/* ceil(v / mdiv) for 0 <= v <= INT64_MAX - mdiv, by the reciprocal. */
+static inline int64_t risk_money_ceil64(const risk_inst *in, int64_t v)
+{
+    return risk_recip_div((uint64_t)(v + in->mdiv - 1), in->mdiv_mul, in->mdiv_shift);
+}
+
+/* ceil(m * rate / 1e9) for 0 <= m <= 1e18, 0 <= rate <= 1e9 (unsigned:
+ * divisions by the constant without sign corrections). */
+static inline int64_t risk_rate_ceil64(int64_t m, int64_t rate)
+{
+    const uint64_t one = (uint64_t)DTX_RISK_RATE_ONE;
+    uint64_t um = (uint64_t)m, hi = um / one, lo = um - hi * one;
+    return (int64_t)(hi * (uint64_t)rate + (lo * (uint64_t)rate + one - 1) / one);
+}
+
+#define RISK_MONEY64_MAX ((int64_t)1000000000000000000LL) /* 1e18: inputs of the 64-bit path */
+
+/*
+ * The same requirement in 64-bit arithmetic when every intermediate fits (the
+ * usual case: positions and orders far below 2^63 in contracts x PRICE9).
+ * Returns 0 and leaves *out alone when something would not fit.
+ *
+ * Both sides in one form, without branches on the side: with s = +1 for bids
+ * and -1 for asks, the edge price e (ref + D for bids, max(ref - D, 0) for
+ * asks) and g = |e - ref|,
+ *   result position  qty + s (oq + om)
+ *   loss             s (ox - oq ref) + om g
+ *   notional         ox + om e
+ * and each term is computed even when it is zero (money and rate rounding of
+ * 0 are 0), so that the random side of the orders costs no mispredictions.
+ */
+static inline int risk_side_requirement64(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
+                                     int64_t ox, int64_t om, int64_t *out)
+{
+    int64_t ref = in->ref, d = in->band_amt;
+    int buy = side == DTX_SIDE_BUY;
+    int64_t low = ref > d ? ref - d : 0;
+    int64_t e = buy ? ref + d : low; /* ref + d: no overflow, both <= 2^62 checked below */
+    int64_t g = buy ? d : ref - low;
+    int64_t open, rq, t1, t2, loss, notional;
+    /* one overflow check per statement: several of them read what the one
+     * before wrote, and the operands of | are unsequenced */
+    int bad = (ref | d) >> 62 != 0;
+    bad |= __builtin_add_overflow(oq, om, &open);
+    bad |= __builtin_mul_overflow(oq, ref, &t1);
+    bad |= __builtin_sub_overflow(ox, t1, &loss);
+    bad |= __builtin_mul_overflow(om, g, &t2);
+    bad |= __builtin_mul_overflow(om, e, &t1);
+    bad |= __builtin_add_overflow(ox, t1, &notional);
+    bad |= open == INT64_MIN || loss == INT64_MIN; /* no negation of those */
+    if (unlikely(bad))
+        return 0;
+    if (!buy) {
+        open = -open;
+        loss = -loss;
+    }
+    bad |= __builtin_add_overflow(qty, open, &rq);
+    bad |= __builtin_add_overflow(loss, t2, &loss);
+    if (unlikely(bad) || rq == INT64_MIN)
+        return 0;
+    int64_t arq = rq < 0 ? -rq : rq, pos_x;
+    bad |= __builtin_mul_overflow(arq, ref, &pos_x);
+    if (unlikely(bad || pos_x > RISK_MONEY64_MAX || loss > RISK_MONEY64_MAX || notional > RISK_MONEY64_MAX || notional < 0))
+        return 0;
+    loss = loss > 0 ? loss : 0;
+    /* money of at most 1e18 / mdiv (<= 1e18) keeps rate_ceil64 in range */
+    *out = risk_rate_ceil64(risk_money_ceil64(in, pos_x), im_rate) + risk_money_ceil64(in, loss) +
+           risk_rate_ceil64(risk_money_ceil64(in, notional), in->taker_fee);
+    return 1;
+}
+
+/* dtx_risk_side_requirement, inline for the gate and the accounting: the
+ * 64-bit path when it applies, else the 128-bit one. */
+static inline int64_t risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty,
+                                            int64_t oq, i128 ox, int64_t om)
+{
+    if (!oq && !om && !qty)
+        return 0;
+    int64_t fast;
+    if (likely(in->ref > 0 && in->mdiv && ox >= 0 && ox <= RISK_MONEY64_MAX &&
+               risk_side_requirement64(in, im_rate, side, qty, oq, (int64_t)ox, om, &fast)))
+        return fast;
+    return dtx_risk_side_requirement_wide(in, im_rate, side, qty, oq, ox, om);
+}
+
 /* The worse of the two scenarios. */
 int64_t dtx_risk_requirement(const risk_inst *in, int64_t im_rate, int64_t qty, int64_t bq, i128 bx,
                              int64_t bm, int64_t sq, i128 sx, int64_t sm);
@@ -335,6 +437,17 @@ void dtx_risk_pos_refresh_side(dtx_risk *r, uint32_t account, uint32_t inst, int
 
 /* Recomputes every stale position of the account, then its flag. */
 void dtx_risk_account_refresh(dtx_risk *r, uint32_t account);
+
+/* The same, inline for the usual case: nothing stale, only the flag. */
+static inline void risk_account_fresh(dtx_risk *r, uint32_t account)
+{
+    risk_account *a = &r->acct[account];
+    if (unlikely(a->epoch != r->epoch)) {
+        dtx_risk_account_refresh(r, account);
+        return;
+    }
+    a->below_mm = (uint8_t)(a->collateral + a->upnl_sum < a->mm_sum);
+}
 
 /* Recomputes every active position of the account (leverage changed). */
 void dtx_risk_account_recompute(dtx_risk *r, uint32_t account);
@@ -353,6 +466,14 @@ static inline void risk_inst_bump(dtx_risk *r, risk_inst *in)
             in->im_eff = lr;
     }
     in->band_amt = (int64_t)risk_rate_ceil(in->ref, in->band_rate);
+    /* |price - ref| * 1e9 > band_rate * ref  <=>  |price - ref| > floor(band_rate * ref / 1e9) */
+    in->band_lo = INT64_MIN;
+    in->band_hi = INT64_MAX;
+    if (in->band_rate && in->ref > 0) {
+        i128 dev = (i128)in->band_rate * in->ref / DTX_RISK_RATE_ONE; /* <= ref */
+        in->band_lo = (int64_t)(in->ref - dev);
+        in->band_hi = risk_sat64((i128)in->ref + dev);
+    }
 }
 
 #endif /* DTX_RISK_INTERNAL_H */

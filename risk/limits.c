@@ -44,7 +44,7 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
     int buy = q->side == DTX_SIDE_BUY;
     int replace = c->type == DTX_CMD_REPLACE;
 
-    const risk_pos_cold *own = a->has_overrides ? risk_cold_at(r, acct, (uint32_t)k) : NULL;
+    const risk_pos_cold *own = unlikely(a->has_overrides) ? risk_cold_at(r, acct, (uint32_t)k) : NULL;
     int64_t max_qty = pick(own ? own->max_order_qty : 0, in->max_order_qty, r->defaults.max_order_qty);
     if (max_qty && q->order_qty > max_qty)
         return DTX_REJ_MAX_ORDER_QTY;
@@ -53,7 +53,7 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
      * one (Market, Stop) the band edge around the reference price */
     int priceless = q->price == DTX_PRICE_NULL;
     int64_t px = q->price;
-    if (priceless) {
+    if (unlikely(priceless)) {
         if (unlikely(in->ref <= 0))
             return DTX_REJ_PRICE_OUTSIDE_BAND; /* nothing to bound it by */
         int64_t d = risk_band_amount(in);
@@ -63,15 +63,13 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
             return DTX_REJ_PRICE_OUTSIDE_BAND; /* no price to value it at */
     }
     int64_t max_notional = a->max_notional ? a->max_notional : r->defaults.max_notional;
-    if (max_notional && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)
+    if (unlikely(max_notional) && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)
         return DTX_REJ_MAX_NOTIONAL;
 
-    if (!priceless && q->ord_type == DTX_ORD_LIMIT && in->band_rate && in->ref > 0 &&
-        (!replace || q->price != q->old_price)) {
-        i128 dev = (i128)(q->price > in->ref ? q->price - in->ref : in->ref - q->price) * DTX_RISK_RATE_ONE;
-        if (dev > (i128)in->band_rate * in->ref)
-            return DTX_REJ_PRICE_OUTSIDE_BAND;
-    }
+    /* the band, precomputed at each reference change (risk_inst_bump) */
+    if (!priceless && q->ord_type == DTX_ORD_LIMIT && (q->price < in->band_lo || q->price > in->band_hi) &&
+        (!replace || q->price != q->old_price))
+        return DTX_REJ_PRICE_OUTSIDE_BAND;
 
     if (!replace) {
         uint32_t max_open = a->max_open_orders ? a->max_open_orders : r->defaults.max_open_orders;
@@ -81,33 +79,30 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
 
     /* the open totals of the order's side with this order in place of its old
      * self (old_leaves is 0 for a new order) */
-    int64_t bq = p->buy_qty, bm = p->buy_mkt, sq = p->sell_qty, sm = p->sell_mkt;
-    i128 bx = p->buy_x, sx = p->sell_x;
-    int64_t *oq = buy ? &bq : &sq, *om = buy ? &bm : &sm;
-    i128 *ox = buy ? &bx : &sx;
-    if (priceless) {
-        *om += q->leaves_qty - q->old_leaves;
+    int64_t oq = buy ? p->buy_qty : p->sell_qty, om = buy ? p->buy_mkt : p->sell_mkt;
+    i128 ox = buy ? p->buy_x : p->sell_x;
+    int64_t dq = q->leaves_qty - q->old_leaves;
+    if (unlikely(priceless)) {
+        om += dq;
     } else {
-        *oq += q->leaves_qty - q->old_leaves;
-        *ox += (i128)q->leaves_qty * q->price;
-        if (q->old_leaves)
-            *ox -= (i128)q->old_leaves * q->old_price;
+        oq += dq;
+        ox += (i128)q->leaves_qty * q->price - (i128)q->old_leaves * q->old_price;
     }
 
     /* exposure checks apply to what adds open quantity: a replace that does
      * not is let through even where a lowered limit is already exceeded */
-    if (q->leaves_qty > q->old_leaves) {
+    if (dq > 0) {
         int64_t max_pos = pick(own ? own->max_position : 0, in->max_position, r->defaults.max_position);
-        int64_t worst = buy ? p->qty + bq + bm : p->qty - sq - sm; /* position if the side fills */
+        int64_t worst = buy ? p->qty + oq + om : p->qty - oq - om; /* position if the side fills */
         if (max_pos && (buy ? worst > max_pos : worst < -max_pos))
             return DTX_REJ_POSITION_LIMIT;
         if ((q->exec_inst & DTX_EXEC_REDUCE_ONLY) && (buy ? worst > 0 : worst < 0))
             return DTX_REJ_REDUCE_ONLY_WOULD_INCREASE;
     }
 
-    dtx_risk_account_refresh(r, acct);
+    risk_account_fresh(r, acct);
     /* only the order's side moves: the other scenario is cached */
-    int64_t side_req = dtx_risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, *oq, *ox, *om);
+    int64_t side_req = risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, oq, ox, om);
     int64_t other = buy ? p->req_ask : p->req_bid;
     int64_t req = side_req > other ? side_req : other;
     if (req > p->req) {
@@ -288,9 +283,11 @@ dtx_status dtx_risk_apply(dtx_risk *r, dtx_risk_change *ch)
             return bad_value(ch, "leverage must be in [0, 1000000]");
         if (def) {
             r->defaults.max_leverage = (uint32_t)v;
+            r->default_lev_rate = risk_lev_rate(r->defaults.max_leverage);
             bump_all(r);
         } else {
             a->max_leverage = (uint32_t)v;
+            a->lev_rate = (uint32_t)risk_lev_rate(a->max_leverage);
             dtx_risk_account_recompute(r, ch->account);
         }
         break;

@@ -15,18 +15,6 @@
 
 #include "risk/internal.h"
 
-int64_t dtx_risk_eff_im_rate(const dtx_risk *r, const risk_account *a, const risk_inst *in)
-{
-    int64_t rate = in->im_eff; /* the instrument's rate and leverage cap */
-    uint32_t al = a->max_leverage ? a->max_leverage : r->defaults.max_leverage;
-    if (al) {
-        int64_t lr = (DTX_RISK_RATE_ONE + al - 1) / al;
-        if (lr > rate)
-            rate = lr;
-    }
-    return rate;
-}
-
 static inline i128 abs128(i128 v) { return v < 0 ? -v : v; }
 
 /* The requirement of one scenario: margin on the resulting position at the
@@ -43,79 +31,10 @@ static i128 scenario(const risk_inst *in, int64_t im_rate, int64_t taker, i128 r
     return req;
 }
 
-/* ceil(v / mdiv) for 0 <= v <= INT64_MAX - mdiv, by the reciprocal. */
-static inline int64_t money_ceil64(const risk_inst *in, int64_t v)
-{
-    return risk_recip_div((uint64_t)(v + in->mdiv - 1), in->mdiv_mul, in->mdiv_shift);
-}
-
-/* ceil(m * rate / 1e9) for 0 <= m <= 1e18, 0 <= rate <= 1e9. */
-static inline int64_t rate_ceil64(int64_t m, int64_t rate)
-{
-    int64_t hi = m / DTX_RISK_RATE_ONE, lo = m % DTX_RISK_RATE_ONE;
-    return hi * rate + (lo * rate + DTX_RISK_RATE_ONE - 1) / DTX_RISK_RATE_ONE;
-}
-
-#define MONEY64_MAX ((int64_t)1000000000000000000LL) /* 1e18: inputs of the 64-bit path */
-
-/*
- * The same requirement in 64-bit arithmetic when every intermediate fits (the
- * usual case: positions and orders far below 2^63 in contracts x PRICE9).
- * Returns 0 and leaves *out alone when something would not fit.
- */
-static int side_requirement64(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq, int64_t ox,
-                              int64_t om, int64_t *out)
-{
-    int64_t ref = in->ref, d = in->band_amt, rq, t1, t2, loss, notional, px;
-    /* one overflow check per statement: several of them read what the one
-     * before wrote, and the operands of | are unsequenced */
-    int bad = 0;
-    if (side == DTX_SIDE_BUY) {
-        bad |= __builtin_add_overflow(qty, oq, &rq);
-        bad |= __builtin_add_overflow(rq, om, &rq);
-        bad |= __builtin_mul_overflow(oq, ref, &t1);
-        bad |= __builtin_mul_overflow(om, d, &t2);
-        bad |= __builtin_sub_overflow(ox, t1, &loss);
-        bad |= __builtin_add_overflow(loss, t2, &loss);
-        bad |= __builtin_add_overflow(ref, d, &px);
-    } else {
-        int64_t edge = ref > d ? ref - d : 0;
-        bad |= __builtin_sub_overflow(qty, oq, &rq);
-        bad |= __builtin_sub_overflow(rq, om, &rq);
-        bad |= __builtin_mul_overflow(oq, ref, &t1);
-        bad |= __builtin_mul_overflow(om, ref - edge, &t2);
-        bad |= __builtin_sub_overflow(t1, ox, &loss);
-        bad |= __builtin_add_overflow(loss, t2, &loss);
-        px = edge;
-    }
-    bad |= __builtin_mul_overflow(om, px, &t1);
-    bad |= __builtin_add_overflow(ox, t1, &notional);
-    if (bad || rq == INT64_MIN) /* rq may have wrapped when bad */
-        return 0;
-    int64_t arq = rq < 0 ? -rq : rq, pos_x;
-    bad |= __builtin_mul_overflow(arq, ref, &pos_x);
-    if (bad || pos_x > MONEY64_MAX || loss > MONEY64_MAX || notional > MONEY64_MAX || notional < 0)
-        return 0;
-    /* money of at most 1e18 / mdiv (<= 1e18) keeps rate_ceil64 in range */
-    int64_t req = rate_ceil64(money_ceil64(in, pos_x), im_rate);
-    if (loss > 0)
-        req += money_ceil64(in, loss);
-    if (in->taker_fee > 0 && notional > 0)
-        req += rate_ceil64(money_ceil64(in, notional), in->taker_fee);
-    *out = req;
-    return 1;
-}
-
 int64_t dtx_risk_side_requirement(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
                                   i128 ox, int64_t om)
 {
-    if (!oq && !om && !qty)
-        return 0;
-    int64_t fast;
-    if (likely(in->ref > 0 && in->mdiv && ox >= 0 && ox <= MONEY64_MAX &&
-               side_requirement64(in, im_rate, side, qty, oq, (int64_t)ox, om, &fast)))
-        return fast;
-    return dtx_risk_side_requirement_wide(in, im_rate, side, qty, oq, ox, om);
+    return risk_side_requirement(in, im_rate, side, qty, oq, ox, om);
 }
 
 int64_t dtx_risk_side_requirement_wide(const risk_inst *in, int64_t im_rate, int side, int64_t qty, int64_t oq,
@@ -170,8 +89,8 @@ static int64_t pos_upnl(const risk_inst *in, const risk_pos *p)
 static int64_t pos_side_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p, int side)
 {
     int64_t rate = dtx_risk_eff_im_rate(r, &r->acct[account], in);
-    return side == DTX_SIDE_BUY ? dtx_risk_side_requirement(in, rate, side, p->qty, p->buy_qty, p->buy_x, p->buy_mkt)
-                                : dtx_risk_side_requirement(in, rate, side, p->qty, p->sell_qty, p->sell_x, p->sell_mkt);
+    return side == DTX_SIDE_BUY ? risk_side_requirement(in, rate, side, p->qty, p->buy_qty, p->buy_x, p->buy_mkt)
+                                : risk_side_requirement(in, rate, side, p->qty, p->sell_qty, p->sell_x, p->sell_mkt);
 }
 
 static int64_t pos_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p)
@@ -196,8 +115,10 @@ static void pos_store(dtx_risk *r, uint32_t account, uint32_t inst, int64_t rb, 
     p->upnl = upnl;
     p->ver = r->inst[inst].ver;
     if (!req && !mm && !upnl && !p->qty && !p->cost && !p->buy_qty && !p->sell_qty && !p->buy_mkt &&
-        !p->sell_mkt)
+        !p->sell_mkt && p->active) {
+        p->active = 0;
         r->active[(size_t)account * r->mask_words + (inst >> 6)] &= ~(1ull << (inst & 63));
+    }
 }
 
 void dtx_risk_pos_refresh(dtx_risk *r, uint32_t account, uint32_t inst)
@@ -449,6 +370,11 @@ dtx_status dtx_risk_check(const dtx_risk *r)
                 break;
             }
             int active = (r->active[(size_t)a * r->mask_words + (k >> 6)] >> (k & 63)) & 1;
+            if (active != (p->active != 0)) {
+                st = dtx_error_set(DTX_EINVAL, "risk: account %u security %u: active flag %u, mask bit %d", a,
+                                   in->security_id, p->active, active);
+                break;
+            }
             if (!active && (p->qty || p->req || p->mm || p->upnl || q->buy_qty || q->sell_qty || q->buy_mkt ||
                             q->sell_mkt)) {
                 st = dtx_error_set(DTX_EINVAL, "risk: account %u security %u in use but not active", a,
