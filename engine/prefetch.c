@@ -7,14 +7,21 @@
  * ClOrdID, the level at a new price and that level's tail order. The core
  * thread takes commands from its ring in bursts, so it knows the next ones
  * before it processes the current one: dtx_engine_submit_burst() walks the
- * burst in two prefetch stages ahead of the command being processed,
+ * burst in three prefetch stages ahead of the command being processed,
  *
  *   stage 1, PF_FAR commands ahead:  what the command itself names (the order
  *            slot of its OrderID, the index bucket of its ClOrdID, the level
  *            of its price);
- *   stage 2, PF_NEAR commands ahead: what that order points to, read from the
- *            slot stage 1 brought in (its level neighbours, the bucket of its
- *            current ClOrdID, the tail order of the target level).
+ *   stage 2, PF_NEAR commands ahead: what that leads to, read from what stage
+ *            1 brought in (the named order's level neighbours and the bucket
+ *            of its current ClOrdID; the first order chained from the new
+ *            ClOrdID's bucket, which the duplicate check reads; at the new
+ *            price the tail order of the level, or the first order it would
+ *            trade with);
+ *   stage 3, PF_CHAIN commands ahead: the chain from the named order's bucket
+ *            up to the order, which the index removal walks.
+ * The first commands of a burst get stages 1 and 2 together before any runs,
+ * and pool_alloc() prefetches the slot the next new order will get.
  *
  * An order record is 56 bytes, so most straddle two cache lines: the named
  * order is prefetched whole (both lines), its neighbours and the tail order
@@ -27,8 +34,11 @@
  */
 #include "engine/internal.h"
 
+#ifndef PF_FAR /* -D for experiments */
 #define PF_FAR 12
 #define PF_NEAR 6
+#define PF_CHAIN 3
+#endif
 
 static inline void pf_w(const void *p) { __builtin_prefetch(p, 1, 3); }
 
@@ -91,10 +101,47 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
     }
 }
 
+/* The first order chained from the bucket of hash x (stage 1 prefetched the
+ * bucket): the duplicate check reads its ClOrdID, account and chain link. */
+static inline void pf_chain(const dtx_engine *e, uint64_t x)
+{
+    uint32_t h = *index_bucket(e, x);
+    if (h && h <= e->max_orders) {
+        pf_w(&e->orders[h].clordid);
+        pf_w(&e->orders[h].hnext);
+    }
+}
+
+/* Level l of book b, the price of an order arriving on side: the link field
+ * of its tail order, which an append writes, or, when the price reaches the
+ * best opposite level, the order at the head of that level, which it trades
+ * with first. */
+static inline void pf_arrival(const dtx_engine *e, const dtx_book *b, int side, uint32_t l)
+{
+    uint32_t best = b->best[side ^ 1];
+    if (best != DTX_NONE && (side == BID ? best <= l : best >= l)) {
+        uint32_t r = b->levels[best].head;
+        if (r && r <= e->max_orders)
+            pf_order(e, r);
+        return;
+    }
+    uint32_t t = b->levels[l].tail;
+    if (t && t <= e->max_orders)
+        pf_w(&e->orders[t].next);
+}
+
 /* Stage 2: the memory the named order leads to. Reads the slot stage 1
  * prefetched; every index read is bounds-checked. */
 static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
 {
+    if (c->type == DTX_CMD_NEW_ORDER) {
+        pf_chain(e, index_hash(c->account, c->clordid));
+        const dtx_book *b = book_find(e, c->security_id);
+        uint32_t l;
+        if (b && (c->side == DTX_SIDE_BUY || c->side == DTX_SIDE_SELL) && price_level(b, c->price, &l))
+            pf_arrival(e, b, c->side - 1, l);
+        return;
+    }
     if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
         return;
     uint32_t h = named_slot(e, c);
@@ -113,13 +160,26 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
     if (o->level < b->n_levels)
         pf_w(&b->levels[o->level]);
     if (c->type == DTX_CMD_REPLACE) {
+        pf_chain(e, index_hash(c->account, c->clordid));
         uint32_t l;
-        if (price_level(b, c->price, &l)) {
-            uint32_t t = b->levels[l].tail;
-            if (t && t <= e->max_orders)
-                pf_w(&e->orders[t].next); /* the link the append writes */
-        }
+        if (o->side <= ASK && price_level(b, c->price, &l))
+            pf_arrival(e, b, o->side, l);
     }
+}
+
+/* Stage 3: the ClOrdID chain from the named order's bucket (stage 2
+ * prefetched it) up to the order, which the index removal walks. */
+static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
+{
+    if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
+        return;
+    uint32_t h = named_slot(e, c);
+    if (!h)
+        return;
+    const dtx_order *o = &e->orders[h];
+    uint32_t k = *index_bucket(e, index_hash(o->account, o->clordid));
+    if (k != h && k && k <= e->max_orders)
+        pf_w(&e->orders[k].hnext);
 }
 
 void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
@@ -129,14 +189,20 @@ void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
             dtx_engine_submit(e, &cmds[i]);
         return;
     }
-    size_t far = n < PF_FAR ? n : PF_FAR;
+    /* the burst's first commands get every stage now: their misses overlap
+     * here instead of stalling each command in turn */
+    size_t far = n < PF_FAR ? n : PF_FAR, near = n < PF_NEAR ? n : PF_NEAR;
     for (size_t i = 0; i < far; i++)
         dtx_engine_prefetch(e, &cmds[i]);
+    for (size_t i = 0; i < near; i++)
+        prefetch_deps(e, &cmds[i]);
     for (size_t i = 0; i < n; i++) {
         if (i + PF_FAR < n)
             dtx_engine_prefetch(e, &cmds[i + PF_FAR]);
         if (i + PF_NEAR < n)
             prefetch_deps(e, &cmds[i + PF_NEAR]);
+        if (i + PF_CHAIN < n)
+            prefetch_chain(e, &cmds[i + PF_CHAIN]);
         dtx_engine_submit(e, &cmds[i]);
     }
 }
