@@ -127,11 +127,14 @@ static void core_sink(void *ctx, const dtx_event *ev, size_t n)
     }
     /* The batch is the engine's own event buffer (writable memory, const
      * only in the sink's signature, valid during this call): the Fee of each
-     * FILL is written in place, with the rates the observer applies next. */
+     * FILL is written in place, with the rates the observer applies. */
     dtx_event *w = (dtx_event *)(uintptr_t)ev;
+    /* the observer is the risk's own sink: one pass charges each fee and
+     * writes it into its FILL (computed once) */
+    int fused = c->risk && c->observer == dtx_risk_sink && c->observer_ctx == c->risk;
     for (size_t i = 0; i < n; i++) {
         if (w[i].type == DTX_EV_FILL) {
-            if (c->risk)
+            if (c->risk && !fused)
                 w[i].fee = dtx_risk_fill_fee(c->risk, &w[i]);
         } else if (w[i].type == DTX_EV_STATUS) {
             int k = inst_index(c, w[i].security_id);
@@ -139,7 +142,9 @@ static void core_sink(void *ctx, const dtx_event *ev, size_t n)
                 c->inst_status[k] = w[i].status;
         }
     }
-    if (c->observer)
+    if (fused)
+        dtx_risk_on_events_fee(c->risk, w, n);
+    else if (c->observer)
         c->observer(c->observer_ctx, ev, n);
     push_events(c, ev, n);
 }

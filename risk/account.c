@@ -343,8 +343,9 @@ int64_t dtx_risk_fill_fee(const dtx_risk *r, const dtx_event *ev)
     return fill_fee(in, ev->aggressor, n);
 }
 
-/* Position, realized PnL, fees and collateral for one side of a trade. */
-static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
+/* Position, realized PnL, fees and collateral for one side of a trade.
+ * Returns the fee charged. */
+static int64_t on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
 {
     risk_inst *in = &r->inst[k];
     risk_pos *p = risk_pos_at(r, ev->account, k);
@@ -392,9 +393,12 @@ static void on_fill(dtx_risk *r, const dtx_event *ev, uint32_t k)
     risk_order *o = order_find(r, ev->order_id);
     if (o)
         order_update(r, o, ev->leaves_qty, DTX_PRICE_NULL);
+    return fee;
 }
 
-void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
+/* dtx_risk_on_events; with fees (the same array as events, writable), the
+ * fee charged for each FILL is also written into its fee field. */
+static void apply_events(dtx_risk *r, const dtx_event *events, dtx_event *fees, size_t n)
 {
     /* first bring in what the batch will touch, so that the misses overlap:
      * each event's order slot, and for fills the account and position */
@@ -427,9 +431,12 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
         case DTX_EV_NEW:
             on_new(r, ev, (uint32_t)k);
             break;
-        case DTX_EV_FILL:
-            on_fill(r, ev, (uint32_t)k);
+        case DTX_EV_FILL: {
+            int64_t fee = on_fill(r, ev, (uint32_t)k);
+            if (fees)
+                fees[i].fee = fee;
             break;
+        }
         case DTX_EV_CANCELED: {
             risk_order *o = order_find(r, ev->order_id);
             if (o)
@@ -453,6 +460,16 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
         dtx_risk_pos_refresh_side(r, ev->account, (uint32_t)k, ev->type == DTX_EV_FILL ? 0 : ev->side);
         risk_account_fresh(r, ev->account);
     }
+}
+
+void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n)
+{
+    apply_events(r, events, NULL, n);
+}
+
+void dtx_risk_on_events_fee(dtx_risk *r, dtx_event *events, size_t n)
+{
+    apply_events(r, events, events, n);
 }
 
 void dtx_risk_sink(void *ctx, const dtx_event *events, size_t n)

@@ -157,9 +157,19 @@ void dtx_risk_on_events(dtx_risk *r, const dtx_event *events, size_t n);
  * The fee that dtx_risk_on_events() charges ev->account for the FILL ev
  * (micro-units, negative = rebate), with the instrument's current rates: the
  * Fee of ExecutionReportTrade 201. 0 for other events and unknown accounts or
- * instruments. Changes nothing.
+ * instruments. Changes nothing. (Where the same events are also applied,
+ * dtx_risk_on_events_fee() gives both at once.)
  */
 int64_t dtx_risk_fill_fee(const dtx_risk *r, const dtx_event *ev);
+
+/*
+ * dtx_risk_on_events(), and the fee it charges for each FILL written into that
+ * event's fee field (the Fee of ExecutionReportTrade 201; other events and
+ * FILLs it skips are left alone): one fee computation per fill for the core,
+ * which reports the fee and applies the accounting of the same batch.
+ * In/Out: events (n of them).
+ */
+void dtx_risk_on_events_fee(dtx_risk *r, dtx_event *events, size_t n);
 
 /* dtx_risk_on_events with a dtx_event_sink_fn signature (ctx is the dtx_risk). */
 void dtx_risk_sink(void *ctx, const dtx_event *events, size_t n);
