@@ -8,23 +8,28 @@
  * file is given: loopback, three instruments, demo accounts), loads or
  * generates the demo accounts' keys (dtx/keyfile.h), creates the two rings,
  * the risk gate (dtx/risk.h; demo accounts get their collateral), the core
- * (dtx/core.h), the session layer (dtx/session.h) and the gateway
- * (dtx/gateway.h), starts the two threads pinned as configured, and then
- * only waits for SIGTERM/SIGINT on a signalfd, logging a stats line now and
- * then. Shutdown: the gateway closes its input (every connection ends,
+ * (dtx/core.h), the session layer (dtx/session.h), the gateway
+ * (dtx/gateway.h) and the audit log writer (dtx/audit_log.h), starts the
+ * three threads (core and gateway pinned as configured), and then only waits
+ * for SIGTERM/SIGINT on a signalfd, logging a stats line now and then.
+ * Shutdown: the gateway closes its input (every connection ends,
  * cancel-on-disconnect commands are submitted), the core finishes the
- * commands already in its ring, the gateway delivers the last events; both
- * threads are joined, a final stats line is written and the exit status is 0.
+ * commands already in its ring, the audit writer writes every record queued,
+ * the gateway delivers the last events; the threads are joined, a final
+ * stats line is written and the exit status is 0.
  *
  *     sockets <-> gateway thread: epoll + FIXP sessions --commands--> core thread
  *                                                      <--events----  seq, ts, risk
  *                                                                     gate, engine
+ *                                     audit writer thread <--audit records--'
+ *                                     (dtx-audit.log)
  *
  * Every log line is key=value on stderr (dtx/log.h); errors at start-up are
  * one line naming what was wrong, and exit status 1.
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np, pthread_setname_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -36,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dtx/audit_log.h"
 #include "dtx/config.h"
 #include "dtx/core.h"
 #include "dtx/fix44.h"
@@ -50,6 +56,9 @@
 #define STATS_EVERY_MS 60000
 #define GATEWAY_IN_BUFFER 8192u
 #define GATEWAY_OUT_BUFFER 16384u
+/* Audit records the core may queue ahead of the audit writer (80 bytes each)
+ * before an admin command waits for it. */
+#define AUDIT_RING 4096u
 
 static const char usage_text[] =
     "usage: dtx-engine [--config FILE] [--port N] [--fix-port N] [--keys-file PATH] [--check]\n"
@@ -170,17 +179,6 @@ static void print_config(const dtx_config *c, const char *origin)
         printf("  instrument %u %s\n", c->instruments[i].security_id, c->instruments[i].symbol);
 }
 
-/* The core's audit callback (core thread, admin commands only, never on the
- * order path): one line per administrative change, flushed at once. */
-static void audit_write(void *ctx, const dtx_audit_record *rec)
-{
-    char line[512];
-    size_t n = dtx_audit_format(rec, line, sizeof line);
-    line[n] = '\n';
-    fwrite(line, 1, n + 1, (FILE *)ctx);
-    fflush((FILE *)ctx);
-}
-
 /* The risk gate for the configured instruments: the default instruments keep
  * their own risk parameters (dtx_risk_default_instruments); any other
  * instrument gets BTC-PERP's rates with its own multiplier and expiry. Each
@@ -257,8 +255,10 @@ static int start_thread(pthread_t *t, const thread_spec *spec)
     return 0;
 }
 
-/* The FIX 4.4 layer, for log_stats() (set once before the threads start). */
+/* The FIX 4.4 layer and the audit writer, for log_stats() (set once before
+ * the threads start). */
 static dtx_fix44 *stats_fix44;
+static dtx_audit_log *stats_audit;
 
 static void log_stats(const char *msg, dtx_core *core, dtx_gateway *gw, dtx_sessions *s)
 {
@@ -289,6 +289,15 @@ static void log_stats(const char *msg, dtx_core *core, dtx_gateway *gw, dtx_sess
                 (unsigned long long)fs.logon_rejects, (unsigned long long)fs.messages_in,
                 (unsigned long long)fs.garbled, (unsigned long long)fs.reports_out,
                 (unsigned long long)fs.resent, (unsigned long long)fs.throttled);
+    }
+    if (stats_audit) {
+        dtx_audit_log_stats as;
+        dtx_audit_log_stats_get(stats_audit, &as);
+        dtx_log(as.write_errors ? DTX_LOG_ERROR : DTX_LOG_INFO, "audit stats",
+                "records=%llu lines=%llu full_waits=%llu write_errors=%llu err=\"%s\"",
+                (unsigned long long)as.records, (unsigned long long)as.lines,
+                (unsigned long long)as.full_waits, (unsigned long long)as.write_errors,
+                as.last_errno ? strerror(as.last_errno) : "");
     }
 }
 
@@ -323,11 +332,12 @@ int main(int argc, char **argv)
     dtx_ring *cmds = NULL, *evs = NULL;
     dtx_core *core = NULL;
     dtx_risk *risk = NULL;
-    FILE *audit = NULL;
+    int audit_fd = -1;
+    dtx_audit_log *audit = NULL;
     dtx_gateway *gw = NULL;
     glue g = {0};
-    pthread_t core_thread, gw_thread;
-    int core_started = 0, gw_started = 0;
+    pthread_t core_thread, gw_thread, audit_thread;
+    int core_started = 0, gw_started = 0, audit_started = 0;
     struct timespec t_start, t_end;
 
     if (!cfg)
@@ -456,14 +466,23 @@ int main(int argc, char **argv)
             cc.observer_ctx = risk;
             cc.risk = risk; /* fees of 201, admin commands */
         }
-        audit = fopen(cfg->audit_log, "a");
-        if (!audit) {
+        audit_fd = open(cfg->audit_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (audit_fd < 0) {
             char detail[400];
             snprintf(detail, sizeof detail, "%s: %s", cfg->audit_log, strerror(errno));
             fail("cannot open the audit log", detail);
             goto out;
         }
-        cc.audit = audit_write;
+        /* The audit writer always blocks when idle (it must not own a CPU);
+         * the core waits on it only for an admin command that finds all
+         * AUDIT_RING slots taken (dtx/audit_log.h). */
+        audit = dtx_audit_log_create(audit_fd, AUDIT_RING, DTX_WAIT_BLOCK);
+        if (!audit) {
+            fail("cannot create the audit log writer", dtx_error_message());
+            goto out;
+        }
+        stats_audit = audit;
+        cc.audit = dtx_audit_log_record;
         cc.audit_ctx = audit;
         core = dtx_core_create(&cc);
         if (!core) {
@@ -565,10 +584,15 @@ int main(int argc, char **argv)
 
     /* ---- threads ---- */
     {
+        thread_spec as = {"dtx-audit", -1, dtx_audit_log_run, audit};
         thread_spec cs = {"dtx-core", cfg->core_cpu, dtx_core_run, core};
         thread_spec gs = {"dtx-gateway", cfg->gateway_cpu, dtx_gateway_run, gw};
-        if (start_thread(&core_thread, &cs) != 0)
+        /* the audit writer first: the core may wait on it */
+        if (start_thread(&audit_thread, &as) != 0)
             goto out;
+        audit_started = 1;
+        if (start_thread(&core_thread, &cs) != 0)
+            goto stop;
         core_started = 1;
         if (start_thread(&gw_thread, &gs) != 0)
             goto stop;
@@ -593,6 +617,11 @@ stop:
         dtx_core_stop(core);
         pthread_join(core_thread, NULL);
     }
+    /* 2b. the audit writer writes every record the core queued, then returns */
+    if (audit_started) {
+        dtx_audit_log_stop(audit);
+        pthread_join(audit_thread, NULL);
+    }
     /* 3. the gateway delivers the last events, then returns */
     if (gw_started) {
         dtx_gateway_stop(gw);
@@ -610,8 +639,9 @@ out:
     dtx_sessions_destroy(g.sessions);
     dtx_core_destroy(core);
     dtx_risk_destroy(risk);
-    if (audit)
-        fclose(audit);
+    dtx_audit_log_destroy(audit);
+    if (audit_fd >= 0)
+        close(audit_fd);
     dtx_ring_destroy(cmds);
     dtx_ring_destroy(evs);
     if (keys) {
