@@ -5,8 +5,9 @@
  * Layout. Accounts are an array indexed by account number. Positions are one
  * array of n_accounts x n_instruments records, account-major, so one account's
  * positions are adjacent. Each account has a bitmask of the instruments it is
- * active in (a position, an open order or a cached requirement), so refreshing
- * an account visits only those. Working orders are tracked in an open-addressed
+ * active in (a position, an open order or a cached requirement; a pair that
+ * emptied stays in it until the next walk over the mask takes it out), so
+ * refreshing an account visits only those. Working orders are tracked in an open-addressed
  * table keyed by OrderID (linear probing, backward-shift deletion), sized to
  * twice max_orders, so every event finds its order in O(1).
  *

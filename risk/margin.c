@@ -114,7 +114,16 @@ static void pos_store(dtx_risk *r, uint32_t account, uint32_t inst, int64_t rb, 
     p->mm = mm;
     p->upnl = upnl;
     p->ver = r->inst[inst].ver;
-    if (!req && !mm && !upnl && !p->qty && !p->cost && !p->buy_qty && !p->sell_qty && !p->buy_mkt &&
+}
+
+/* Takes an empty position out of its account's active mask. Called from the
+ * walks over the mask (refresh, recompute), not on every event: a pair that
+ * empties and fills again (an order canceled, the next one placed) would
+ * otherwise write the mask, another array, twice per order. */
+static void pos_retire(dtx_risk *r, uint32_t account, uint32_t inst)
+{
+    risk_pos *p = risk_pos_at(r, account, inst);
+    if (!p->req && !p->mm && !p->upnl && !p->qty && !p->cost && !p->buy_qty && !p->sell_qty && !p->buy_mkt &&
         !p->sell_mkt && p->active) {
         p->active = 0;
         r->active[(size_t)account * r->mask_words + (inst >> 6)] &= ~(1ull << (inst & 63));
@@ -159,6 +168,7 @@ void dtx_risk_account_refresh(dtx_risk *r, uint32_t account)
                 uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
                 if (risk_pos_at(r, account, k)->ver != r->inst[k].ver)
                     dtx_risk_pos_refresh(r, account, k);
+                pos_retire(r, account, k);
             }
         }
         a->epoch = r->epoch;
@@ -170,8 +180,11 @@ void dtx_risk_account_recompute(dtx_risk *r, uint32_t account)
 {
     const uint64_t *m = &r->active[(size_t)account * r->mask_words];
     for (uint32_t w = 0; w < r->mask_words; w++)
-        for (uint64_t bits = m[w]; bits; bits &= bits - 1)
-            dtx_risk_pos_refresh(r, account, w * 64 + (uint32_t)__builtin_ctzll(bits));
+        for (uint64_t bits = m[w]; bits; bits &= bits - 1) {
+            uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            dtx_risk_pos_refresh(r, account, k);
+            pos_retire(r, account, k);
+        }
     account_flag(r, account);
 }
 
