@@ -18,6 +18,8 @@
  * hot profile of perf/bench_book.c). */
 #define PREFETCH_MIN_BYTES (1u << 20)
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
 /* Reserves zeroed memory, touched so no page fault is left for the hot path.
  * Tracks the total in *acc. */
 static void *reserve(size_t bytes, size_t *acc)
@@ -25,9 +27,17 @@ static void *reserve(size_t bytes, size_t *acc)
     if (bytes == 0)
         bytes = 1;
     bytes = (bytes + 63) & ~(size_t)63;
+    /* 2 MiB and more (the order pool and index of a large engine): on
+     * transparent huge pages where the kernel offers them, so that random
+     * accesses do not each pay a page walk */
+    size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes) != 0)
+    if (posix_memalign(&p, align, bytes) != 0)
         return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == HUGE_PAGE)
+        (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
     memset(p, 0, bytes);
     *acc += bytes;
     return p;
