@@ -1,7 +1,8 @@
 /*
- * e2e_daemon.c - the real dtx-engine binary (DTX_ENGINE_BIN, from CMake) over
- * real loopback sockets: it starts on the embedded default (port 0, the port
- * read from its "listening" log line), writes the demo keys file, answers a
+ * e2e_daemon.c - the real dtx-engine binary over real loopback sockets,
+ * started and stopped by tests/support/e2e_engine.c (e2e_start: port 0, the
+ * port read from its "listening" log line, its own directory): it starts on
+ * the embedded default, writes the demo keys file, answers a
  * FIXP Negotiate / Establish / Sequence / NewOrderSingle round trip signed
  * with a key from that file, matches two accounts' orders, rejects through
  * the risk gate an order beyond a demo account's collateral, cancels a
@@ -16,7 +17,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -26,7 +26,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,39 +36,17 @@
 #include "dtx/sbe_7001.h"
 #include "dtx/sofh.h"
 #include "dtx/types.h"
+#include "support/e2e_engine.h"
 #include "support/fixp_harness.h"
-
-#ifndef DTX_ENGINE_BIN
-#error "DTX_ENGINE_BIN must name the dtx-engine binary (CMakeLists.txt)"
-#endif
 
 #define USD(x) ((int64_t)(x) * 1000000000LL)
 
-static char dir[64], keys_path[128], log_path[128];
-static pid_t pid = -1;
-static uint16_t port;
+/* The engine, started and stopped by tests/support/e2e_engine.c. */
+static e2e_engine eng;
 
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/dtx-e2e-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(keys_path, sizeof keys_path, "%s/keys.txt", dir);
-    snprintf(log_path, sizeof log_path, "%s/engine.log", dir);
-}
+static void teardown(void) { e2e_cleanup(&eng); }
 
-static void teardown(void)
-{
-    char cmd[160];
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-TestSuite(e2e_daemon, .init = setup, .fini = teardown, .timeout = 300);
+TestSuite(e2e_daemon, .fini = teardown, .timeout = 300);
 
 static char *slurp(const char *path)
 {
@@ -85,98 +62,9 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* 1 when dtx-engine's usage names the option (options added by later work,
- * such as a second listener's port, are used when the binary has them). */
-static int has_option(const char *opt)
-{
-    static char usage[4096];
-    static int have_usage;
-    if (!have_usage) {
-        FILE *f = popen(DTX_ENGINE_BIN " --help", "r");
-        size_t n = f ? fread(usage, 1, sizeof usage - 1, f) : 0;
-        usage[n] = '\0';
-        if (f)
-            pclose(f);
-        have_usage = 1;
-    }
-    return strstr(usage, opt) != NULL;
-}
-
-/* Starts dtx-engine on port 0 with the test's key file (and config, if any),
- * stderr to the log file. */
-static pid_t spawn(const char *config)
-{
-    pid_t p;
-    const char *argv[12];
-    int argc = 0;
-
-    argv[argc++] = DTX_ENGINE_BIN;
-    argv[argc++] = "--port";
-    argv[argc++] = "0";
-    if (has_option("--fix-port")) { /* every listener on a free port: suites run side by side */
-        argv[argc++] = "--fix-port";
-        argv[argc++] = "0";
-    }
-    argv[argc++] = "--keys-file";
-    argv[argc++] = keys_path;
-    if (config) {
-        argv[argc++] = "--config";
-        argv[argc++] = config;
-    }
-    argv[argc] = NULL;
-    unlink(log_path); /* so an earlier run's lines are never read as this one's */
-    p = fork();
-    cr_assert_geq(p, 0);
-    if (p == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int nul = open("/dev/null", O_RDWR);
-        dup2(fd, 2);
-        dup2(nul, 1);
-        dup2(nul, 0);
-        if (chdir(dir) != 0)
-            _exit(126);
-        execv(DTX_ENGINE_BIN, (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    return p;
-}
-
-/* Waits for the "listening" line (or the process's end) and reads the port. */
-static void start_engine_with(const char *config)
-{
-    pid = spawn(config);
-    for (;;) {
-        const char *log = slurp(log_path), *at = strstr(log, "msg=\"listening\" addr=127.0.0.1:");
-        int st;
-        if (at && strstr(at, "msg=\"ready\"")) {
-            port = (uint16_t)atoi(at + strlen("msg=\"listening\" addr=127.0.0.1:"));
-            cr_assert_neq(port, 0);
-            return;
-        }
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            pid = -1;
-            cr_assert_fail("dtx-engine exited at start-up:\n%s", log);
-        }
-        usleep(10000);
-    }
-}
-
-static void start_engine(void) { start_engine_with(NULL); }
-
-/* Sends sig and returns the exit status (asserting a normal exit). */
-static int stop_engine(int sig)
-{
-    int st;
-    cr_assert_eq(kill(pid, sig), 0);
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    pid = -1;
-    cr_assert(WIFEXITED(st), "dtx-engine did not exit normally (status 0x%x):\n%s", st, slurp(log_path));
-    return WEXITSTATUS(st);
-}
-
 static int connect_engine(void)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(eng.port)};
     struct timeval tv = {.tv_sec = 20};
     int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
@@ -241,9 +129,9 @@ static void load_keys(void)
     dtx_key_entry keys[8];
     uint32_t n = 0;
     struct stat sb;
-    cr_assert_eq(stat(keys_path, &sb), 0);
+    cr_assert_eq(stat(eng.keys_path, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0600);
-    cr_assert_eq(dtx_keyfile_load(keys_path, keys, 8, &n), DTX_OK, "%s", dtx_error_message());
+    cr_assert_eq(dtx_keyfile_load(eng.keys_path, keys, 8, &n), DTX_OK, "%s", dtx_error_message());
     cr_assert_eq(n, 8, "the embedded default has 4 demo accounts and a key of each other role");
     memset(&client_keys, 0, sizeof client_keys);
     client_keys.secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
@@ -340,12 +228,12 @@ static dtx_sbe_execution_report_trade read_trade(int fd)
 
 Test(e2e_daemon, starts_on_the_embedded_default_and_stops_on_sigterm_with_status_0)
 {
-    start_engine();
+    e2e_start(&eng, NULL);
     load_keys();
     int fd = connect_engine();
     close(fd);
-    cr_assert_eq(stop_engine(SIGTERM), 0);
-    const char *log = slurp(log_path);
+    e2e_stop(&eng);
+    const char *log = e2e_log(&eng);
     cr_assert_not_null(strstr(log, "level=info msg=\"starting\" config=\"(embedded default)\" "
                                    "instruments=3 wait=block"),
                        "%s", log);
@@ -358,20 +246,20 @@ Test(e2e_daemon, starts_on_the_embedded_default_and_stops_on_sigterm_with_status
 
 Test(e2e_daemon, a_second_start_reuses_the_demo_keys)
 {
-    start_engine();
-    cr_assert_eq(stop_engine(SIGTERM), 0);
+    e2e_start(&eng, NULL);
+    e2e_stop(&eng);
     char first[4096];
-    snprintf(first, sizeof first, "%s", slurp(keys_path));
-    start_engine();
-    cr_assert_eq(stop_engine(SIGINT), 0);
-    cr_assert_str_eq(slurp(keys_path), first);
-    cr_assert_not_null(strstr(slurp(log_path), "generated=0"));
-    cr_assert_not_null(strstr(slurp(log_path), "msg=\"shutting down\" signal=SIGINT"));
+    snprintf(first, sizeof first, "%s", slurp(eng.keys_path));
+    e2e_launch(&eng); /* the same directory and key file */
+    e2e_stop_signal(&eng, SIGINT);
+    cr_assert_str_eq(slurp(eng.keys_path), first);
+    cr_assert_not_null(strstr(e2e_log(&eng), "generated=0"));
+    cr_assert_not_null(strstr(e2e_log(&eng), "msg=\"shutting down\" signal=SIGINT"));
 }
 
 Test(e2e_daemon, negotiate_establish_and_new_order_single_round_trip)
 {
-    start_engine();
+    e2e_start(&eng, NULL);
     load_keys();
     int a = login(0xa1, 0); /* account 1 */
     send_order(a, 501, DTX_SIDE_BUY, USD(50000), 10);
@@ -405,14 +293,14 @@ Test(e2e_daemon, negotiate_establish_and_new_order_single_round_trip)
 
     close(a);
     close(b);
-    cr_assert_eq(stop_engine(SIGTERM), 0);
-    cr_assert_not_null(strstr(slurp(log_path), "msg=\"exit\" status=0"));
+    e2e_stop(&eng);
+    cr_assert_not_null(strstr(e2e_log(&eng), "msg=\"exit\" status=0"));
 }
 
 Test(e2e_daemon, the_risk_gate_rejects_an_order_beyond_the_demo_collateral)
 {
     uint8_t buf[4200];
-    start_engine();
+    e2e_start(&eng, NULL);
     load_keys();
     int a = login(0xc3, 2); /* account 3, 100000 USD of collateral */
     /* 1,000,000 contracts x 0.001 BTC x 50000 = 50M notional: 1 % initial
@@ -429,7 +317,7 @@ Test(e2e_daemon, the_risk_gate_rejects_an_order_beyond_the_demo_collateral)
     send_order(a, 901, DTX_SIDE_BUY, USD(50000), 10);
     cr_assert_eq(read_new(a).cl_ord_id, 901);
     close(a);
-    cr_assert_eq(stop_engine(SIGTERM), 0);
+    e2e_stop(&eng);
 }
 
 /* The CPUs thread `name` of the engine may run on (/proc), e.g. "0". */
@@ -439,14 +327,14 @@ static void thread_cpus(const char *name, char *out, size_t cap)
     struct dirent *de;
     DIR *d;
     out[0] = '\0';
-    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    snprintf(path, sizeof path, "/proc/%d/task", eng.pid);
     d = opendir(path);
     cr_assert_not_null(d);
     while ((de = readdir(d)) != NULL) {
         int tid = atoi(de->d_name);
         if (tid <= 0)
             continue;
-        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", eng.pid, tid);
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
@@ -454,7 +342,7 @@ static void thread_cpus(const char *name, char *out, size_t cap)
         fclose(f);
         if (!match)
             continue;
-        snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tid);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", eng.pid, tid);
         f = fopen(path, "r");
         while (f && fgets(buf, sizeof buf, f)) {
             if (strncmp(buf, "Cpus_allowed_list:", 18) == 0) {
@@ -477,27 +365,23 @@ static void thread_cpus(const char *name, char *out, size_t cap)
 
 Test(e2e_daemon, threads_are_pinned_to_the_configured_cpus)
 {
-    char conf[160], cpus[64];
-    snprintf(conf, sizeof conf, "%s/pin.conf", dir);
-    FILE *f = fopen(conf, "w");
-    fputs("[gateway]\ncpu = 0\n[core]\ncpu = 0\n", f);
-    fclose(f);
-    start_engine_with(conf);
-    const char *log = slurp(log_path);
+    char cpus[64];
+    e2e_start(&eng, "[gateway]\ncpu = 0\n[core]\ncpu = 0\n");
+    const char *log = e2e_log(&eng);
     cr_assert_not_null(strstr(log, "msg=\"thread started\" thread=dtx-core cpu=0"), "%s", log);
     cr_assert_not_null(strstr(log, "msg=\"thread started\" thread=dtx-gateway cpu=0"), "%s", log);
     thread_cpus("dtx-core", cpus, sizeof cpus);
     cr_assert_str_eq(cpus, "0");
     thread_cpus("dtx-gateway", cpus, sizeof cpus);
     cr_assert_str_eq(cpus, "0");
-    cr_assert_eq(stop_engine(SIGTERM), 0);
+    e2e_stop(&eng);
 }
 
 Test(e2e_daemon, a_dropped_connection_cancels_its_orders_and_the_client_reads_it_after_reconnect)
 {
     uint8_t buf[4200], uuid[16];
     uint64_t next = 0;
-    start_engine();
+    e2e_start(&eng, NULL);
     load_keys();
     int a = login(0xd4, 0); /* account 1: demo keys have cancel-on-disconnect */
     send_order(a, 601, DTX_SIDE_BUY, USD(49000), 3);
@@ -529,7 +413,7 @@ Test(e2e_daemon, a_dropped_connection_cancels_its_orders_and_the_client_reads_it
     cr_assert_eq(c.orig_cl_ord_id, 0);
     cr_assert_eq(c.cancel_reason, DTX_CANCEL_ON_DISCONNECT);
     close(a);
-    cr_assert_eq(stop_engine(SIGTERM), 0);
+    e2e_stop(&eng);
 }
 
 Test(e2e_daemon, a_thousand_fixp_sessions_trade_through_one_gateway_thread)
@@ -538,7 +422,6 @@ Test(e2e_daemon, a_thousand_fixp_sessions_trade_through_one_gateway_thread)
     static int fds[N];
     static uint8_t uuids[N][16];
     uint8_t buf[4200];
-    char conf[160];
     struct rlimit rl;
     dtx_frame f;
 
@@ -551,11 +434,7 @@ Test(e2e_daemon, a_thousand_fixp_sessions_trade_through_one_gateway_thread)
     cr_assert_geq(rl.rlim_cur, N + 64, "needs %d file descriptors", N + 64);
     /* Generous handshake limits: a loaded 2-core test machine signs and
      * verifies 2,000 credentials here. */
-    snprintf(conf, sizeof conf, "%s/many.conf", dir);
-    FILE *cf = fopen(conf, "w");
-    fputs("[session]\nhandshake_timeout_ms = 600000\nclock_skew_ms = 600000\n", cf);
-    fclose(cf);
-    start_engine_with(conf);
+    e2e_start(&eng, "[session]\nhandshake_timeout_ms = 600000\nclock_skew_ms = 600000\n");
     load_keys();
 
     uint64_t t = now_ns();
@@ -585,27 +464,20 @@ Test(e2e_daemon, a_thousand_fixp_sessions_trade_through_one_gateway_thread)
     }
     for (int i = 0; i < N; i++)
         close(fds[i]);
-    cr_assert_eq(stop_engine(SIGTERM), 0);
-    const char *log = slurp(log_path);
+    e2e_stop(&eng);
+    const char *log = e2e_log(&eng);
     cr_assert_not_null(strstr(log, "accepted=1000 refused=0"), "%s", log);
 }
 
 Test(e2e_daemon, a_bad_configuration_exits_1_naming_line_key_and_value)
 {
-    char conf[160];
-    snprintf(conf, sizeof conf, "%s/bad.conf", dir);
-    FILE *f = fopen(conf, "w");
-    fputs("[gateway]\nport = 0\n\n[rings]\nwait = spin\n", f);
-    fclose(f);
-    pid = spawn(conf);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    pid = -1;
-    cr_assert(WIFEXITED(st));
-    cr_assert_eq(WEXITSTATUS(st), 1);
-    const char *log = slurp(log_path);
-    cr_assert_not_null(strstr(log, "level=error msg=\"bad configuration\""), "%s", log);
-    cr_assert_not_null(strstr(log, "bad.conf:5: [rings] wait = \\\"spin\\\": not one of "
+    static char out[1 << 16];
+    e2e_prepare(&eng, "[gateway]\nport = 0\n\n[rings]\nwait = spin\n");
+    const char *args[] = {"--port", "0", "--keys-file", eng.keys_path, "--config", eng.conf_path,
+                          NULL};
+    cr_assert_eq(e2e_run(&eng, "dtx-engine", args, out, sizeof out), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "level=error msg=\"bad configuration\""), "%s", out);
+    cr_assert_not_null(strstr(out, "engine.conf:5: [rings] wait = \\\"spin\\\": not one of "
                                    "busy-spin, spin-yield, block"),
-                       "%s", log);
+                       "%s", out);
 }

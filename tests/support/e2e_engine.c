@@ -40,9 +40,8 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void e2e_start(e2e_engine *e, const char *config_text)
+void e2e_prepare(e2e_engine *e, const char *config_text)
 {
-    static const char listening[] = "msg=\"listening\" addr=127.0.0.1:";
     memset(e, 0, sizeof *e);
     e->pid = -1;
     snprintf(e->dir, sizeof e->dir, "/tmp/dtx-e2e-XXXXXX");
@@ -56,6 +55,14 @@ void e2e_start(e2e_engine *e, const char *config_text)
         fputs(config_text, f);
         fclose(f);
     }
+}
+
+void e2e_launch(e2e_engine *e)
+{
+    static const char listening[] = "msg=\"listening\" addr=127.0.0.1:";
+    cr_assert_leq(e->pid, 0, "dtx-engine is running already");
+    e->port = 0;
+    unlink(e->log_path); /* so an earlier run's lines are never read as this one's */
     pid_t p = fork();
     cr_assert_geq(p, 0);
     if (p == 0) {
@@ -67,7 +74,7 @@ void e2e_start(e2e_engine *e, const char *config_text)
         if (chdir(e->dir) != 0)
             _exit(126);
         const char *bin = DTX_BIN_DIR "/dtx-engine";
-        if (config_text)
+        if (e->conf_path[0])
             execl(bin, bin, "--port", "0", "--keys-file", e->keys_path, "--config", e->conf_path,
                   (char *)NULL);
         else
@@ -96,16 +103,24 @@ void e2e_start(e2e_engine *e, const char *config_text)
     cr_assert_geq(e->nkeys, 4);
 }
 
-void e2e_stop(e2e_engine *e)
+void e2e_start(e2e_engine *e, const char *config_text)
+{
+    e2e_prepare(e, config_text);
+    e2e_launch(e);
+}
+
+void e2e_stop_signal(e2e_engine *e, int sig)
 {
     int st;
     cr_assert_gt(e->pid, 0);
-    cr_assert_eq(kill(e->pid, SIGTERM), 0);
+    cr_assert_eq(kill(e->pid, sig), 0);
     cr_assert_eq(waitpid(e->pid, &st, 0), e->pid);
     e->pid = -1;
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "dtx-engine status 0x%x:\n%s", st,
               e2e_log(e));
 }
+
+void e2e_stop(e2e_engine *e) { e2e_stop_signal(e, SIGTERM); }
 
 void e2e_cleanup(e2e_engine *e)
 {

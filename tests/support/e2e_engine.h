@@ -67,10 +67,20 @@ typedef struct e2e_client {
 } e2e_client;
 
 /* Starts the engine; config_text (INI, may be NULL) is written to a file and
- * passed with --config. Loads the demo key file. */
+ * passed with --config. Loads the demo key file. e2e_prepare() then
+ * e2e_launch(). */
 void e2e_start(e2e_engine *e, const char *config_text);
+/* Only the first half of e2e_start(): a fresh directory, its paths and the
+ * config file (for a suite that runs dtx-engine itself, e.g. by e2e_run). */
+void e2e_prepare(e2e_engine *e, const char *config_text);
+/* Starts the engine in e's directory with e's config (again, after an
+ * e2e_stop: same key file, the log file started afresh), waits for it to be
+ * ready and loads the demo key file. */
+void e2e_launch(e2e_engine *e);
 /* SIGTERM, waits, asserts exit status 0. */
 void e2e_stop(e2e_engine *e);
+/* The same with another signal (SIGINT). */
+void e2e_stop_signal(e2e_engine *e, int sig);
 /* Kills a running engine (SIGKILL) and removes the directory. */
 void e2e_cleanup(e2e_engine *e);
 /* The engine's log so far (static buffer). */
