@@ -153,6 +153,7 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     uint32_t nb = pow2_at_least((uint64_t)cfg->max_orders + 1);
     e->buckets = reserve((size_t)nb * sizeof(uint32_t), &acc);
     e->bucket_mask = nb - 1;
+    e->bucket_shift = (uint32_t)__builtin_clzll(nb) + 1; /* nb = 2^k: 64 - k */
     e->stats.order_bytes = acc;
     e->prefetch = cfg->prefetch == DTX_PREFETCH_ALWAYS || (cfg->prefetch == DTX_PREFETCH_AUTO && acc > PREFETCH_MIN_BYTES);
     e->ev = reserve(EVBUF_CAP * sizeof(dtx_event), &acc);
