@@ -20,10 +20,12 @@
  *
  * Latency is from just before a NewOrderSingle is written to the socket to
  * the handling of its ExecutionReportNew or ExecutionReportReject
- * (CLOCK_MONOTONIC, both ends in this process), kept in a log-linear
- * histogram (1/16 of a power of two, so percentiles are within ~6 %); max
- * is exact. One poll loop drives every session, as DPDK's l2fwd drives its
- * ports: poll, read each ready session, top up each window, repeat.
+ * (CLOCK_MONOTONIC, both ends in this process: ~30 ns a read against round
+ * trips of tens of microseconds), kept in the benchmarks' histogram
+ * (perf/hist.h: buckets at most 1/64 wide; a percentile is the upper bound
+ * of the bucket holding rank ceil(q n), at most the exact max, which is
+ * printed as is). One poll loop drives every session, as DPDK's l2fwd drives
+ * its ports: poll, read each ready session, top up each window, repeat.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,11 +44,11 @@
 #include "dtx/keyfile.h"
 #include "dtx/types.h"
 
+#include "../perf/hist.h"
+
 #define MAX_SESSIONS 1024
 #define SLOTS 4096u         /* send times per session, by ClOrdID (window <= SLOTS) */
 #define MAKER_QUOTES 16u    /* resting quotes a maker keeps */
-#define HIST_SUB 16u        /* sub-buckets per power of two */
-#define HIST_BUCKETS (64u * HIST_SUB)
 #define DRAIN_MS 3000
 
 static const char usage_text[] =
@@ -69,11 +71,6 @@ static const char usage_text[] =
     "The engine's throttle must allow the load, e.g. a config with\n"
     "  [session]\n  throttle_rate = 10000000\n  throttle_burst = 100000\n";
 
-typedef struct hist {
-    uint64_t n[HIST_BUCKETS];
-    uint64_t count, max, sum;
-} hist;
-
 typedef struct sess {
     dtx_client *c;
     int taker;
@@ -93,17 +90,10 @@ typedef struct counters {
 
 static sess *S;
 static uint32_t nsess;
-static hist H;
+static dtx_hist H; /* order -> ack, ns */
 static counters K;
 static uint64_t rng_state;
 static int finishing; /* the run is over: Terminate is expected */
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t rnd(void) /* xorshift64* */
 {
@@ -113,57 +103,8 @@ static uint64_t rnd(void) /* xorshift64* */
     return rng_state * 2685821657736338717ull;
 }
 
-/* ---- histogram ------------------------------------------------------------------ */
-
-static uint32_t hist_bucket(uint64_t v)
-{
-    if (v < HIST_SUB)
-        return (uint32_t)v;
-    uint32_t e = 63u - (uint32_t)__builtin_clzll(v); /* >= 4 */
-    uint32_t sub = (uint32_t)(v >> (e - 4)) & (HIST_SUB - 1);
-    return (e - 3) * HIST_SUB + sub;
-}
-
-/* Middle of bucket b: the value a percentile falling in it reports. Buckets
- * below 2 * HIST_SUB hold one value each. */
-static double hist_value(uint32_t b)
-{
-    if (b < HIST_SUB)
-        return b;
-    uint32_t e = b / HIST_SUB + 3, sub = b % HIST_SUB;
-    uint64_t lo = (1ull << e) + ((uint64_t)sub << (e - 4)), width = 1ull << (e - 4);
-    return (double)lo + (double)(width >> 1);
-}
-
-static void hist_add(hist *h, uint64_t v)
-{
-    uint32_t b = hist_bucket(v);
-    if (b >= HIST_BUCKETS)
-        b = HIST_BUCKETS - 1;
-    h->n[b]++;
-    h->count++;
-    h->sum += v;
-    if (v > h->max)
-        h->max = v;
-}
-
-static double hist_pct(const hist *h, double p)
-{
-    if (!h->count)
-        return 0;
-    double exact = p / 100.0 * (double)h->count;
-    uint64_t want = (uint64_t)exact, seen = 0;
-    if ((double)want < exact)
-        want++; /* the rank is rounded up */
-    for (uint32_t b = 0; b < HIST_BUCKETS; b++) {
-        seen += h->n[b];
-        if (seen >= want) {
-            double v = hist_value(b);
-            return v > (double)h->max ? (double)h->max : v;
-        }
-    }
-    return (double)h->max;
-}
+/* Percentile p (0..100) of the order -> ack latency in microseconds. */
+static double pct_us(double p) { return (double)dtx_hist_quantile(&H, p / 100.0) / 1e3; }
 
 /* ---- reports -------------------------------------------------------------------- */
 
@@ -173,7 +114,7 @@ static void acked(sess *s, uint64_t clordid, int is_order_answer)
     if (!s->sent_ns[slot])
         return; /* unsolicited, or answered already */
     if (is_order_answer && !s->is_cancel[slot]) {
-        hist_add(&H, mono_ns() - s->sent_ns[slot]);
+        dtx_hist_add(&H, dtx_mono_ns() - s->sent_ns[slot]);
     } else if (is_order_answer != !s->is_cancel[slot]) {
         return; /* e.g. an unsolicited cancel of a quote: not this request's answer */
     }
@@ -246,7 +187,7 @@ static int step(sess *s, const params *p)
     if (!s->taker && s->qn == MAKER_QUOTES) {
         uint64_t oldest = s->quotes[s->qhead];
         dtx_sbe_order_cancel_request m = {.cl_ord_id = id, .orig_cl_ord_id = oldest};
-        s->sent_ns[slot] = mono_ns();
+        s->sent_ns[slot] = dtx_mono_ns();
         s->is_cancel[slot] = 1;
         if (dtx_client_cancel(s->c, &m, NULL) != DTX_OK) {
             s->sent_ns[slot] = 0;
@@ -270,7 +211,7 @@ static int step(sess *s, const params *p)
         int64_t off = 1 + (int64_t)((r >> 16) % 8);
         m.price = p->mid + (side == DTX_SIDE_BUY ? -off : off) * p->tick;
     }
-    s->sent_ns[slot] = mono_ns();
+    s->sent_ns[slot] = dtx_mono_ns();
     s->is_cancel[slot] = 0;
     if (dtx_client_new_order(s->c, &m, NULL) != DTX_OK) {
         s->sent_ns[slot] = 0;
@@ -329,8 +270,8 @@ static void record(const char *path, int argc, char **argv, uint32_t sessions, u
     fprintf(f, "| %u (%u/%u) | %u | %.2f | %" PRIu64 " | %.0f | %.0f | %" PRIu64 " | %" PRIu64
                " | %.1f | %.1f | %.1f | %.1f |\n",
             sessions, sessions - ntakers, ntakers, window, el, K.orders, (double)K.orders / el,
-            (double)(K.orders + K.cancels) / el, K.trades, K.rejects, hist_pct(&H, 50) / 1e3,
-            hist_pct(&H, 99) / 1e3, hist_pct(&H, 99.9) / 1e3, (double)H.max / 1e3);
+            (double)(K.orders + K.cancels) / el, K.trades, K.rejects, pct_us(50), pct_us(99),
+            pct_us(99.9), (double)H.max / 1e3);
     fclose(f);
 }
 
@@ -430,7 +371,7 @@ int main(int argc, char **argv)
     uint32_t ntakers = (uint32_t)((uint64_t)sessions * takers_pct / 100);
     if (sessions > 1 && takers_pct && !ntakers)
         ntakers = 1;
-    uint64_t t_setup = mono_ns();
+    uint64_t t_setup = dtx_mono_ns();
     for (uint32_t i = 0; i < sessions; i++) {
         sess *s = &S[i];
         s->taker = i >= sessions - ntakers;
@@ -454,7 +395,7 @@ int main(int argc, char **argv)
         s->next_clordid = ((uint64_t)i << 40) | 1;
     }
     printf("dtx-loadgen: %u sessions (%u makers, %u takers) to %s:%u, established in %.1f ms\n",
-           sessions, sessions - ntakers, ntakers, host, port, (double)(mono_ns() - t_setup) / 1e6);
+           sessions, sessions - ntakers, ntakers, host, port, (double)(dtx_mono_ns() - t_setup) / 1e6);
     printf("  instrument %u, window %u per session%s, bound %.1f s%s", p.security_id, window,
            batch ? ", batched writes" : "", seconds,
            max_orders == UINT64_MAX ? "\n" : "");
@@ -465,10 +406,10 @@ int main(int argc, char **argv)
     struct pollfd *pf = calloc(sessions, sizeof *pf);
     if (!pf)
         return 1;
-    uint64_t t0 = mono_ns(), end = t0 + (uint64_t)(seconds * 1e9), t_stop = 0, t_timers = t0;
+    uint64_t t0 = dtx_mono_ns(), end = t0 + (uint64_t)(seconds * 1e9), t_stop = 0, t_timers = t0;
     int sending = 1;
     for (;;) {
-        uint64_t now = mono_ns();
+        uint64_t now = dtx_mono_ns();
         if (sending && (now >= end || K.orders >= max_orders)) {
             sending = 0;
             t_stop = now;
@@ -505,7 +446,7 @@ int main(int argc, char **argv)
             if (!S[i].lost && (pf[i].revents || timers))
                 dtx_client_poll(S[i].c);
     }
-    double el = (double)((t_stop ? t_stop : mono_ns()) - t0) / 1e9;
+    double el = (double)((t_stop ? t_stop : dtx_mono_ns()) - t0) / 1e9;
     uint64_t unanswered = 0;
     for (uint32_t i = 0; i < sessions; i++)
         unanswered += S[i].inflight;
@@ -541,8 +482,8 @@ int main(int argc, char **argv)
            (double)K.orders / el, (double)(K.orders + K.cancels) / el);
     printf("  order->ack latency (us): p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f  (n=%" PRIu64
            ")\n",
-           hist_pct(&H, 50) / 1e3, hist_pct(&H, 99) / 1e3, hist_pct(&H, 99.9) / 1e3,
-           (double)H.max / 1e3, H.count ? (double)H.sum / (double)H.count / 1e3 : 0.0, H.count);
+           pct_us(50), pct_us(99), pct_us(99.9), (double)H.max / 1e3, dtx_hist_mean(&H) / 1e3,
+           H.n);
     if (record_path)
         record(record_path, argc, argv, sessions, ntakers, window, batch, el);
     for (uint32_t i = 0; i < sessions; i++)
