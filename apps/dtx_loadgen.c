@@ -376,8 +376,8 @@ int main(int argc, char **argv)
         sess *s = &S[i];
         s->taker = i >= sessions - ntakers;
         /* takers on the last quarter of the accounts (at least one), makers
-         * on the others, round robin (the engine holds at most 16 sessions
-         * per key by default) */
+         * on the others, round robin (spread over the keys, so an engine
+         * with [session] max_sessions_per_key set still takes them) */
         uint32_t tk = ntr / 4 ? ntr / 4 : 1;
         uint32_t k = ntr == 1   ? trader[0]
                      : s->taker ? trader[ntr - 1 - (i % tk)]
