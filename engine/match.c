@@ -464,6 +464,28 @@ static inline int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
     return arrive_slow(e, b, h, ix);
 }
 
+/* The gate again for a triggered stop h about to enter the book (dtx/engine.h).
+ * The events so far go to the sink first: the gate sees the trade that
+ * triggered it. */
+static uint16_t gate_trigger(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    const dtx_order *o = &e->orders[h];
+    flush(e);
+    dtx_command c = *e->cmd; /* seq and ts of the command being processed */
+    c.type = DTX_CMD_NEW_ORDER;
+    c.account = o->account;
+    c.clordid = o->clordid;
+    c.security_id = b->security_id;
+    c.side = (uint8_t)(o->side + 1);
+    c.ord_type = o->ord_type;
+    int64_t px = o->ord_type == DTX_ORD_STOP ? DTX_PRICE_NULL : level_price(b, o->level);
+    dtx_gate_request gr = {.cmd = &c, .side = c.side, .ord_type = o->ord_type,
+                           .exec_inst = (uint8_t)(o->flags & (OF_POST_ONLY | OF_REDUCE_ONLY)), .trigger = 1,
+                           .security_id = b->security_id, .price = px, .order_qty = o->qty,
+                           .leaves_qty = o->leaves, .old_leaves = o->leaves, .old_price = px};
+    return e->gate(e->gate_ctx, &gr);
+}
+
 /* A pending stop h, just taken out of its heap at stop level stop_level, fires. */
 static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
 {
@@ -475,6 +497,11 @@ static void trigger(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t stop_level)
     /* TRIGGERED says what the order now behaves as; reports keep Stop/StopLimit */
     ev->ord_type = o->ord_type == DTX_ORD_STOP ? DTX_ORD_MARKET : DTX_ORD_LIMIT;
     ev->stop_px = level_price(b, stop_level);
+    if (e->gate && gate_trigger(e, b, h)) {
+        cancel_active(e, b, h, DTX_CANCEL_RISK);
+        pool_free(e, h);
+        return;
+    }
     if (o->ord_type == DTX_ORD_STOP_LIMIT && o->tif == DTX_TIF_FOK &&
         !fok_fillable(e, b, o->side, o->account, o->leaves, o->level)) {
         cancel_active(e, b, h, DTX_CANCEL_UNFILLED);

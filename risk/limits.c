@@ -24,6 +24,36 @@ static inline int64_t pick(int64_t own, int64_t inst_default, int64_t global_def
     return own ? own : inst_default ? inst_default : global_default;
 }
 
+/*
+ * Margin of a triggered stop (q->trigger): it is in the open totals (oq, ox,
+ * om, and req with it), so the question is whether the account can still
+ * afford it. A stop whose fill would not make the position larger (a stop
+ * loss) always enters; one that would is refused InsufficientMargin when it
+ * raises the requirement (req against the requirement without it) and the
+ * account's equity is below its requirement with it.
+ */
+static uint16_t trigger_margin(const dtx_risk *r, const risk_account *a, const risk_inst *in, const risk_pos *p,
+                               const dtx_gate_request *q, int64_t req, int64_t other, int64_t oq, i128 ox,
+                               int64_t om)
+{
+    int buy = q->side == DTX_SIDE_BUY;
+    int64_t after = buy ? p->qty + q->leaves_qty : p->qty - q->leaves_qty;
+    if ((after < 0 ? -after : after) <= (p->qty < 0 ? -p->qty : p->qty))
+        return DTX_REJ_NONE;
+    if (q->price == DTX_PRICE_NULL)
+        om -= q->leaves_qty;
+    else {
+        oq -= q->leaves_qty;
+        ox -= (i128)q->leaves_qty * q->price;
+    }
+    int64_t without = risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, oq, ox, om);
+    if (without < other)
+        without = other;
+    if (req > without && (i128)a->collateral + a->upnl_sum < (i128)a->req_sum - p->req + req)
+        return DTX_REJ_INSUFFICIENT_MARGIN;
+    return DTX_REJ_NONE;
+}
+
 uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
 {
     dtx_risk *r = ctx;
@@ -43,38 +73,41 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
     const risk_pos *p = risk_pos_at(r, acct, (uint32_t)k);
     int buy = q->side == DTX_SIDE_BUY;
     int replace = c->type == DTX_CMD_REPLACE;
+    int trigger = q->trigger; /* a pending stop entering the book: already counted */
 
     const risk_pos_cold *own = unlikely(a->has_overrides) ? risk_cold_at(r, acct, (uint32_t)k) : NULL;
-    int64_t max_qty = pick(own ? own->max_order_qty : 0, in->max_order_qty, r->defaults.max_order_qty);
-    if (max_qty && q->order_qty > max_qty)
-        return DTX_REJ_MAX_ORDER_QTY;
-
-    /* price used for notional and margin: the limit, or for an order without
-     * one (Market, Stop) the band edge around the reference price */
     int priceless = q->price == DTX_PRICE_NULL;
-    int64_t px = q->price;
-    if (unlikely(priceless)) {
-        if (unlikely(in->ref <= 0))
-            return DTX_REJ_PRICE_OUTSIDE_BAND; /* nothing to bound it by */
-        int64_t d = risk_band_amount(in);
-        if (!buy)
-            px = in->ref > d ? in->ref - d : 0;
-        else if (__builtin_add_overflow(in->ref, d, &px))
-            return DTX_REJ_PRICE_OUTSIDE_BAND; /* no price to value it at */
-    }
-    int64_t max_notional = a->max_notional ? a->max_notional : r->defaults.max_notional;
-    if (unlikely(max_notional) && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)
-        return DTX_REJ_MAX_NOTIONAL;
+    if (likely(!trigger)) { /* a triggered stop's size and price were checked when it was placed */
+        int64_t max_qty = pick(own ? own->max_order_qty : 0, in->max_order_qty, r->defaults.max_order_qty);
+        if (max_qty && q->order_qty > max_qty)
+            return DTX_REJ_MAX_ORDER_QTY;
 
-    /* the band, precomputed at each reference change (risk_inst_bump) */
-    if (!priceless && q->ord_type == DTX_ORD_LIMIT && (q->price < in->band_lo || q->price > in->band_hi) &&
-        (!replace || q->price != q->old_price))
-        return DTX_REJ_PRICE_OUTSIDE_BAND;
+        /* price used for notional and margin: the limit, or for an order without
+         * one (Market, Stop) the band edge around the reference price */
+        int64_t px = q->price;
+        if (unlikely(priceless)) {
+            if (unlikely(in->ref <= 0))
+                return DTX_REJ_PRICE_OUTSIDE_BAND; /* nothing to bound it by */
+            int64_t d = risk_band_amount(in);
+            if (!buy)
+                px = in->ref > d ? in->ref - d : 0;
+            else if (__builtin_add_overflow(in->ref, d, &px))
+                return DTX_REJ_PRICE_OUTSIDE_BAND; /* no price to value it at */
+        }
+        int64_t max_notional = a->max_notional ? a->max_notional : r->defaults.max_notional;
+        if (unlikely(max_notional) && risk_money_ceil((i128)q->order_qty * px, in) > max_notional)
+            return DTX_REJ_MAX_NOTIONAL;
 
-    if (!replace) {
-        uint32_t max_open = a->max_open_orders ? a->max_open_orders : r->defaults.max_open_orders;
-        if ((max_open && a->open_orders >= max_open) || unlikely(r->n_orders >= r->max_orders))
-            return DTX_REJ_TOO_MANY_OPEN_ORDERS; /* the account's limit, or the risk's own capacity */
+        /* the band, precomputed at each reference change (risk_inst_bump) */
+        if (!priceless && q->ord_type == DTX_ORD_LIMIT && (q->price < in->band_lo || q->price > in->band_hi) &&
+            (!replace || q->price != q->old_price))
+            return DTX_REJ_PRICE_OUTSIDE_BAND;
+
+        if (!replace) {
+            uint32_t max_open = a->max_open_orders ? a->max_open_orders : r->defaults.max_open_orders;
+            if ((max_open && a->open_orders >= max_open) || unlikely(r->n_orders >= r->max_orders))
+                return DTX_REJ_TOO_MANY_OPEN_ORDERS; /* the account's limit, or the risk's own capacity */
+        }
     }
 
     /* the open totals of the order's side with this order in place of its old
@@ -91,7 +124,7 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
 
     /* exposure checks apply to what adds open quantity: a replace that does
      * not is let through even where a lowered limit is already exceeded */
-    if (dq > 0) {
+    if (dq > 0 || trigger) {
         int64_t max_pos = pick(own ? own->max_position : 0, in->max_position, r->defaults.max_position);
         int64_t worst = buy ? p->qty + oq + om : p->qty - oq - om; /* position if the side fills */
         if (max_pos && (buy ? worst > max_pos : worst < -max_pos))
@@ -105,6 +138,8 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
     int64_t side_req = risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, oq, ox, om);
     int64_t other = buy ? p->req_ask : p->req_bid;
     int64_t req = side_req > other ? side_req : other;
+    if (unlikely(trigger))
+        return trigger_margin(r, a, in, p, q, req, other, oq, ox, om);
     if (req > p->req) {
         i128 total = (i128)a->req_sum - p->req + req;
         if ((i128)a->collateral + a->upnl_sum < total)

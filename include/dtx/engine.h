@@ -67,13 +67,19 @@ typedef void (*dtx_event_sink_fn)(void *ctx, const dtx_event *events, size_t n);
  * after the engine's own checks up to DuplicateClOrdID pass and before the book
  * is touched. Returns DTX_REJ_NONE to let the command through, or the reject
  * reason. For a replace, order_qty/price are the order's values after the
- * replace (price in PRICE9).
+ * replace (price in PRICE9). Called again, with trigger set, when a pending
+ * stop triggers, before it enters the book: cmd is then the command being
+ * processed with its type NEW_ORDER and the stop's account, ClOrdID,
+ * instrument and side; leaves_qty = old_leaves and price = old_price (the
+ * order is already working); the events so far have gone to the sink. A
+ * refusal cancels the order (CANCELED, CancelReason Risk) after TRIGGERED.
  */
 typedef struct dtx_gate_request {
     const dtx_command *cmd;
     uint8_t side;
     uint8_t ord_type;
     uint8_t exec_inst;    /* DTX_EXEC_* of the order (a replace: as entered) */
+    uint8_t trigger;      /* 1: a pending stop triggering (see above) */
     uint32_t security_id; /* the order's instrument (a replace may omit it) */
     int64_t price;      /* PRICE9 limit price; DTX_PRICE_NULL for market/stop */
     int64_t order_qty;  /* total quantity after the command */

@@ -142,7 +142,10 @@ void dtx_risk_destroy(dtx_risk *r);
  *                       order exceeds its equity (an order that does not raise
  *                       the requirement is always accepted).
  * Changes nothing: a rejected or accepted order alters the state only through
- * the events that follow.
+ * the events that follow. A triggered stop (req->trigger) is checked again,
+ * already counted in the open totals: AccountDisabled, InstrumentHalted,
+ * PositionLimit, ReduceOnlyWouldIncrease, and InsufficientMargin only when
+ * its fill would enlarge the position (docs/risk.md, "Stops").
  */
 uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *req);
 
