@@ -290,8 +290,11 @@ static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
     else {
         lv->head = h;
         bitset_set(&b->bits[o->side], o->level);
+        /* a new best: above the bid, below the ask; branch-free on the side
+         * (a coin toss to the predictor) */
         uint32_t best = b->best[o->side];
-        if (best == DTX_NONE || (o->side == BID ? o->level > best : o->level < best))
+        int64_t d = (int64_t)o->level - (int64_t)best, s = -(int64_t)o->side; /* BID 0, ASK -1 */
+        if (best == DTX_NONE || ((d ^ s) - s) > 0)
             b->best[o->side] = o->level;
     }
     lv->tail = h;

@@ -322,9 +322,14 @@ static int self_trade(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t rh)
     }
 }
 
+/* Whether level is at or better than limit for side (BID: level <= limit,
+ * ASK: level >= limit). Branch-free: which side an order is on is a coin toss
+ * to the branch predictor, and this is asked on every arrival. */
 static inline int reaches(int side, uint32_t level, uint32_t limit)
 {
-    return side == BID ? level <= limit : level >= limit;
+    int64_t d = (int64_t)limit - (int64_t)level;
+    int64_t s = -(int64_t)side; /* BID 0, ASK -1: (d ^ s) - s is d or -d */
+    return ((d ^ s) - s) >= 0;
 }
 
 static inline uint32_t next_level(const dtx_book *b, int side, uint32_t level)
