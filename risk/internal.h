@@ -35,6 +35,9 @@ typedef __int128 i128;
 /* Money per (contracts x PRICE9 x multiplier PRICE9): 1e18 / 1e6. */
 #define RISK_X_PER_MONEY ((int64_t)1000000000000)
 
+/* See risk_inst.qmax. */
+#define RISK_QMAX_NUM ((int64_t)250000000000000000LL)
+
 /* Security ids below this are found by direct lookup. */
 #define RISK_SID_DIRECT 1024u
 
@@ -65,6 +68,9 @@ typedef struct risk_inst {
     int64_t band_amt;      /* ceil(ref * band_rate): band edge distance */
     int64_t band_lo;       /* a limit price outside [band_lo, band_hi] is */
     int64_t band_hi;       /* outside the band (the whole range: no band) */
+    int64_t qmax;          /* 2.5e17 / (ref + band_amt), 0 without a ref:
+                              quantities up to it need no overflow checks in
+                              risk_side_requirement64 */
 } risk_inst;
 
 typedef struct risk_pos {
@@ -378,6 +384,22 @@ static inline int risk_side_requirement64(const risk_inst *in, int64_t im_rate, 
     int64_t ref = in->ref, d = in->band_amt;
     int buy = side == DTX_SIDE_BUY;
     int64_t low = ref > d ? ref - d : 0;
+    uint64_t aqty = qty < 0 ? 0 - (uint64_t)qty : (uint64_t)qty, qm = (uint64_t)in->qmax;
+    if (likely(qm && (uint64_t)oq <= qm && (uint64_t)om <= qm && aqty <= qm &&
+               (uint64_t)ox <= (uint64_t)RISK_QMAX_NUM)) {
+        /* With S = ref + D, every quantity <= 2.5e17 / S and 0 <= ox <= 2.5e17:
+         * |result| S <= 7.5e17, |loss| <= 7.5e17, 0 <= notional <= 5e17, so
+         * nothing overflows and every input of the rounding is in range. */
+        int64_t e = buy ? ref + d : low, g = buy ? d : ref - low;
+        int64_t open = buy ? oq + om : -(oq + om), rq = qty + open;
+        int64_t loss = buy ? ox - oq * ref : oq * ref - ox;
+        loss += om * g;
+        loss = loss > 0 ? loss : 0;
+        int64_t notional = ox + om * e;
+        *out = risk_rate_ceil64(risk_money_ceil64(in, (rq < 0 ? -rq : rq) * ref), im_rate) +
+               risk_money_ceil64(in, loss) + risk_rate_ceil64(risk_money_ceil64(in, notional), in->taker_fee);
+        return 1;
+    }
     int64_t e = buy ? ref + d : low; /* ref + d: no overflow, both <= 2^62 checked below */
     int64_t g = buy ? d : ref - low;
     int64_t open, rq, t1, t2, loss, notional;
@@ -467,6 +489,8 @@ static inline void risk_inst_bump(dtx_risk *r, risk_inst *in)
             in->im_eff = lr;
     }
     in->band_amt = (int64_t)risk_rate_ceil(in->ref, in->band_rate);
+    i128 span = (i128)in->ref + in->band_amt;
+    in->qmax = in->ref > 0 ? (int64_t)(RISK_QMAX_NUM / span) : 0;
     /* |price - ref| * 1e9 > band_rate * ref  <=>  |price - ref| > floor(band_rate * ref / 1e9) */
     in->band_lo = INT64_MIN;
     in->band_hi = INT64_MAX;

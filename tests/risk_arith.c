@@ -90,7 +90,7 @@ Test(risk_arith, side_requirement_fast_path_equals_the_128_bit_one)
 {
     static const int64_t mults[] = {1000000, 10000000, 1000000000, 100000000000LL};
     static const int64_t refs[] = {1000000, 100000000000LL, 60000000000000LL, 2000000000000000LL};
-    uint64_t fast_hits = 0, n = 0;
+    uint64_t fast_hits = 0, unchecked = 0, n = 0;
     for (int i = 0; i < 400000; i++) {
         risk_inst in = {.mult = mults[rnd() % 4], .ref = refs[rnd() % 4] + (int64_t)(rnd() % 1000000)};
         in.mdiv = RISK_X_PER_MONEY / in.mult;
@@ -98,6 +98,9 @@ Test(risk_arith, side_requirement_fast_path_equals_the_128_bit_one)
         in.band_rate = (int64_t)(rnd() % (DTX_RISK_RATE_ONE / 2));
         in.band_amt = (int64_t)risk_rate_ceil(in.ref, in.band_rate);
         in.taker_fee = (int64_t)(rnd() % 1000000);
+        /* half the time with the bound of the unchecked 64-bit path (as
+         * risk_inst_bump sets it), half without: both paths against _wide */
+        in.qmax = rnd() & 1 ? (int64_t)(RISK_QMAX_NUM / ((i128)in.ref + in.band_amt)) : 0;
         int64_t im = 1 + (int64_t)(rnd() % DTX_RISK_RATE_ONE);
         int side = 1 + (int)(rnd() & 1);
         int shift = (int)(rnd() % 40);
@@ -113,6 +116,11 @@ Test(risk_arith, side_requirement_fast_path_equals_the_128_bit_one)
                      (long long)oq, (long long)om, (long long)in.ref, (long long)in.mult);
         n++;
         fast_hits += b < 1000000000000000LL;
+        uint64_t aq = qty < 0 ? 0 - (uint64_t)qty : (uint64_t)qty;
+        unchecked += in.qmax && (uint64_t)oq <= (uint64_t)in.qmax && (uint64_t)om <= (uint64_t)in.qmax &&
+                     aq <= (uint64_t)in.qmax && ox <= RISK_QMAX_NUM && (qty || oq || om);
     }
     cr_assert_gt(fast_hits, n / 4);
+    cr_assert_gt(unchecked, n / 10, "the unchecked 64-bit path ran %llu times of %llu",
+                 (unsigned long long)unchecked, (unsigned long long)n);
 }
