@@ -129,19 +129,20 @@ static inline uint64_t dtx_hist_at_rank(const dtx_hist *h, uint64_t r)
     return h->max;
 }
 
-/* Quantile q (0..1) by the rule above: the value at rank ceil(q * n). */
+/* Quantile q (0..1) by the rule above: the value at rank ceil(q * n), with q
+ * taken to 12 decimals first, so the rank is that of the decimal the caller
+ * means: 99.9 / 100.0 is 0.9990000000000001 in binary, and a ceil of the
+ * double product would give rank 1000 of 1000 values, not 999. */
 static inline uint64_t dtx_hist_quantile(const dtx_hist *h, double q)
 {
-    double x = q * (double)h->n;
-    uint64_t r;
-    if (x <= 0)
+    const uint64_t one = 1000000000000ull; /* 10^12 */
+    if (!(q > 0))
         return dtx_hist_at_rank(h, 1);
-    if (x >= (double)h->n)
+    if (q >= 1)
         return h->max;
-    r = (uint64_t)x;
-    if ((double)r < x)
-        r++; /* ceil */
-    return dtx_hist_at_rank(h, r);
+    uint64_t qn = (uint64_t)(q * (double)one + 0.5); /* q in units of 10^-12 */
+    unsigned __int128 x = (unsigned __int128)qn * h->n;
+    return dtx_hist_at_rank(h, (uint64_t)((x + one - 1) / one)); /* ceil */
 }
 
 /* Arithmetic mean (0 when empty). */
