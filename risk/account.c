@@ -414,6 +414,7 @@ static void apply_events(dtx_risk *r, const dtx_event *events, dtx_event *fees, 
                 __builtin_prefetch(p, 1);
                 __builtin_prefetch(p + 64, 1);
                 __builtin_prefetch(risk_cold_at(r, ev->account, (uint32_t)k), 1); /* realized, fees */
+                __builtin_prefetch(&r->active[(size_t)ev->account * r->mask_words + ((uint32_t)k >> 6)], 1);
             }
         }
     }

@@ -159,6 +159,8 @@ void dtx_risk_prefetch(const dtx_risk *r, const dtx_command *cmd)
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
         __builtin_prefetch(p + 127);
+        /* the active mask word: written when the position becomes active */
+        __builtin_prefetch(&r->active[(size_t)cmd->account * r->mask_words + ((uint32_t)k >> 6)], 1);
     }
 }
 
