@@ -2,24 +2,21 @@
  * fixp_session.c - FIXP 1.1 server sessions: the gateway's state machine.
  *
  * Sits between a transport (which owns sockets) and the core (which owns
- * books): bytes in from dtx_session_on_bytes() become frames (sofh_sbe.c),
- * session messages drive the FIXP state machine here, and application
- * messages 100-103 become dtx_command records handed to submit(). Events
- * coming back from the core are sequenced on the session's Recoverable flow,
- * kept in a bounded per-session store for retransmission, and written out
- * through write(). Everything PROTOCOL.md says about Negotiate, Establish,
- * credentials, Sequence, keepalive, NotApplied, retransmission and Terminate
- * is enforced in this file; docs/session.md records the choices it makes
- * where the page is silent.
+ * books): bytes in from dtx_session_on_bytes() become frames (sofh_sbe.c;
+ * the input loop is in fixp_app.c), session messages drive the FIXP state
+ * machine here, and application messages 100-103 become dtx_command
+ * records handed to submit() (fixp_app.c). Events coming back from the core are sequenced on the
+ * session's Recoverable flow, kept in a bounded per-session store for
+ * retransmission, and written out through write() (fixp_flow.c). Everything
+ * PROTOCOL.md says about Negotiate, Establish, credentials, Sequence,
+ * keepalive, NotApplied, retransmission and Terminate is enforced in these
+ * three files (net/fixp_internal.h holds what they share); docs/session.md
+ * records the choices they make where the page is silent.
  *
  * Invariants:
  *  - nothing a connection sends after a protocol error is applied: the
  *    connection enters TERMINATING and its input is ignored but a Terminate;
- *  - a rejected Negotiate or Establish changes no session state;
- *  - every application message sent (report or NotApplied) takes exactly one
- *    server sequence number and is stored before it is written, so what a
- *    slow or absent reader misses can be retransmitted;
- *  - a client message numbered below the expected one is never applied.
+ *  - a rejected Negotiate or Establish changes no session state.
  *
  * Memory is reserved in dtx_sessions_create(); the message path allocates
  * nothing, takes no lock and makes no syscall of its own. Credentials are
@@ -31,93 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtx/admin.h"
 #include "dtx/fixp_2748.h"
 #include "dtx/fixp_credentials.h"
-#include "dtx/sbe_7001.h"
 #include "dtx/session.h"
 #include "dtx/sofh.h"
 #include "dtx/types.h"
 #include "net/cod.h"
+#include "net/fixp_internal.h"
 #include "net/throttle.h"
-
-#define NS_PER_MS 1000000ull
-#define NS_PER_S 1000000000ull
-#define CREDENTIALS_LEN 97u
-#define KEEPALIVE_MIN_MS 100u
-#define KEEPALIVE_MAX_MS 60000u
-#define RETRANSMIT_MAX 10000u
-#define MASS_CANCEL_REFS 8u
-/* Largest session message dtx sends (reasons are short), and the room kept
- * free of application messages so a Terminate or reject always fits. */
-#define SESSION_MSG_MAX 256u
-#define SESSION_HEADROOM 512u
-/* Marks a stored NotApplied among stored events (not a dtx_event_type). */
-#define STORED_NOT_APPLIED 0xFFu
-
-typedef struct key_entry {
-    uint8_t pub[33];
-    uint8_t role;
-    uint8_t flags;
-    uint8_t blocked;
-    uint32_t account;
-    secp256k1_pubkey parsed;
-} key_entry;
-
-typedef struct session {
-    uint8_t used;
-    uint8_t uuid[16];
-    uint32_t key;          /* index into keys */
-    uint32_t account;
-    int32_t conn;          /* established connection, -1 when detached */
-    uint64_t last_establish_ts;
-    uint64_t next_server;  /* Recoverable flow: next number to assign */
-    uint64_t next_client;  /* Idempotent flow: next number expected */
-    uint64_t detached_at;  /* when the last connection ended (or negotiate) */
-    dtx_bucket throttle;   /* application messages (net/throttle.h) */
-    struct {
-        uint64_t clordid, seq;
-    } mc[MASS_CANCEL_REFS]; /* RefSeqNum of recent mass cancels */
-    uint32_t mc_pos;
-    dtx_event *store;      /* store_depth slots, by seq & mask */
-} session;
-
-typedef struct conn {
-    uint8_t state;         /* dtx_conn_state */
-    uint8_t seen_sequence; /* the client's first Sequence arrived */
-    uint8_t need_sequence; /* send Sequence before the next app message */
-    uint8_t terminate_sent;/* we sent the first Terminate */
-    uint8_t retx_active;
-    int32_t session;       /* negotiated or established session, -1 */
-    uint32_t keepalive_ms;
-    uint64_t next_in;      /* number of the client's next app message */
-    uint64_t opened_at, last_rx, last_tx, deadline;
-    uint64_t retx_next, retx_end; /* retransmission batch still to write */
-    uint64_t wr_next;      /* next server number to write live */
-    uint32_t out_head, out_len;
-    uint8_t *out;
-    dtx_sofh_reader rd;
-} conn;
-
-struct dtx_sessions {
-    dtx_session_config cfg;
-    dtx_session_callbacks cb;
-    secp256k1_context *secp;
-    key_entry *keys;
-    uint32_t nkeys;
-    session *sess;
-    conn *conns;
-    uint8_t *out_mem;
-    dtx_event *store_mem;
-    uint64_t store_mask;
-    dtx_cod cod;           /* cancel-on-disconnect owed, per session slot */
-    uint16_t *dropcopy;    /* slots of drop-copy sessions, n_dropcopy of them */
-    uint32_t n_dropcopy;
-    dtx_session_stats st;
-};
-
-/* on_frame results */
-enum { FR_OK = 0, FR_RETRY = 1, FR_CLOSED = 2 };
 
 static const char TAG_NEGOTIATE[18] = {'D', 'T', 'X', '-', 'F', 'I', 'X', 'P', '-',
                                        'N', 'E', 'G', 'O', 'T', 'I', 'A', 'T', 'E'};
@@ -341,234 +259,6 @@ dtx_status dtx_session_verify_key(const dtx_sessions *s, const uint8_t pubkey33[
     return DTX_OK;
 }
 
-/* ---- output --------------------------------------------------------------- */
-
-static void conn_end(dtx_sessions *s, uint32_t ci, uint64_t now, int call_close);
-
-/* Offers pending bytes to write(). */
-static void flush(dtx_sessions *s, uint32_t ci)
-{
-    conn *c = &s->conns[ci];
-    while (c->out_len) {
-        size_t n = s->cb.write(s->cb.ctx, ci, c->out + c->out_head, c->out_len);
-        if (n == 0)
-            break;
-        if (n > c->out_len)
-            n = c->out_len;
-        c->out_head += (uint32_t)n;
-        c->out_len -= (uint32_t)n;
-    }
-    if (!c->out_len)
-        c->out_head = 0;
-}
-
-static uint32_t out_room(const dtx_sessions *s, const conn *c)
-{
-    return s->cfg.send_buffer_bytes - c->out_len;
-}
-
-/* Space for n bytes at the tail (compacting), or NULL when they do not fit. */
-static uint8_t *out_reserve(dtx_sessions *s, conn *c, uint32_t n)
-{
-    if (n > out_room(s, c))
-        return NULL;
-    if (c->out_head + c->out_len + n > s->cfg.send_buffer_bytes) {
-        memmove(c->out, c->out + c->out_head, c->out_len);
-        c->out_head = 0;
-    }
-    return c->out + c->out_head + c->out_len;
-}
-
-static void out_commit(conn *c, uint32_t n, uint64_t now)
-{
-    c->out_len += n;
-    c->last_tx = now;
-}
-
-/* Encodes a session message (struct M of the FIXP schema) into conn's
- * buffer; returns 0, or -1 when the buffer is full. */
-#define FIXP_SEND(S, C, SNAKE, UPPER, M, NOW)                                                    \
-    ({                                                                                           \
-        int rc_ = -1;                                                                            \
-        uint8_t *p_ = out_reserve((S), (C), SESSION_MSG_MAX);                                    \
-        if (p_) {                                                                                \
-            ptrdiff_t n_ = dtx_fixp_##SNAKE##_encode(p_ + DTX_FRAME_MIN,                         \
-                                                     SESSION_MSG_MAX - DTX_FRAME_MIN, &(M));     \
-            if (n_ >= 0) {                                                                       \
-                uint32_t f_ = dtx_sofh_put_headers(p_, (uint32_t)n_,                             \
-                                                   DTX_FIXP_##UPPER##_BLOCK_LENGTH,              \
-                                                   DTX_FIXP_##UPPER##_TEMPLATE_ID,               \
-                                                   DTX_SCHEMA_FIXP, DTX_FIXP_SCHEMA_VERSION);    \
-                out_commit((C), f_, (NOW));                                                      \
-                rc_ = 0;                                                                         \
-            }                                                                                    \
-        }                                                                                        \
-        rc_;                                                                                     \
-    })
-
-static const uint8_t ZERO_UUID[16];
-
-static const uint8_t *conn_uuid(const dtx_sessions *s, const conn *c)
-{
-    return c->session >= 0 ? s->sess[c->session].uuid : ZERO_UUID;
-}
-
-static int send_sequence(dtx_sessions *s, conn *c, uint64_t next, uint64_t now)
-{
-    dtx_fixp_sequence m = {.next_seq_no = next};
-    return FIXP_SEND(s, c, sequence, SEQUENCE, m, now);
-}
-
-static int send_terminate(dtx_sessions *s, conn *c, uint8_t code, const char *reason, uint64_t now)
-{
-    dtx_fixp_terminate m = {.code = code, .reason = reason,
-                            .reason_length = (uint16_t)strlen(reason)};
-    memcpy(m.session_id, conn_uuid(s, c), 16);
-    return FIXP_SEND(s, c, terminate, TERMINATE, m, now);
-}
-
-/* Encodes stored message seq of session se (report or NotApplied). Returns
- * the frame length, 0 when it does not fit. */
-static uint32_t encode_stored(dtx_sessions *s, conn *c, const session *se, uint64_t seq)
-{
-    const dtx_event *ev = &se->store[seq & s->store_mask];
-    if (out_room(s, c) < DTX_REPORT_FRAME_MAX + SESSION_HEADROOM)
-        return 0;
-    uint8_t *p = out_reserve(s, c, DTX_REPORT_FRAME_MAX);
-    if (!p)
-        return 0;
-    if (ev->type == STORED_NOT_APPLIED) {
-        dtx_fixp_not_applied m = {.from_seq_no = ev->order_id, .count = (uint32_t)ev->order_qty};
-        ptrdiff_t n = dtx_fixp_not_applied_encode(p + DTX_FRAME_MIN, 64, &m);
-        return dtx_sofh_put_headers(p, (uint32_t)n, DTX_FIXP_NOT_APPLIED_BLOCK_LENGTH,
-                                    DTX_FIXP_NOT_APPLIED_TEMPLATE_ID, DTX_SCHEMA_FIXP,
-                                    DTX_FIXP_SCHEMA_VERSION);
-    }
-    uint64_t ref_seq = 0;
-    uint16_t ref_tid = 0;
-    if (ev->type == DTX_EV_BUSINESS_REJECT) {
-        /* kept there by store_app(): see there */
-        ref_seq = ev->order_id;
-        ref_tid = (uint16_t)ev->last_qty;
-    }
-    dtx_event e = *ev;
-    if (e.type == DTX_EV_BUSINESS_REJECT) {
-        e.order_id = 0;
-        e.last_qty = 0;
-    }
-    return (uint32_t)dtx_sbe_encode_report(p, DTX_REPORT_FRAME_MAX, &e, ref_seq, ref_tid);
-}
-
-static int session_expired(const dtx_sessions *s, const session *se, uint64_t now)
-{
-    return se->conn < 0 && now > se->detached_at && now - se->detached_at > s->cfg.retention_ns;
-}
-
-static uint64_t store_oldest(const dtx_sessions *s, const session *se)
-{
-    uint64_t depth = s->store_mask + 1;
-    return se->next_server > depth ? se->next_server - depth : 1;
-}
-
-/* The send buffer overflowed: Terminate(UnspecifiedError, "send buffer
- * overflow") when the session headroom still takes it, then the connection
- * ends (the client re-establishes and retransmits). */
-static void overflow_end(dtx_sessions *s, uint32_t ci, uint64_t now)
-{
-    s->st.send_overflows++;
-    send_terminate(s, &s->conns[ci], DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR,
-                   "send buffer overflow", now);
-    conn_end(s, ci, now, 1);
-}
-
-/*
- * Writes what the connection owes, in order: the rest of a retransmission
- * batch, then live messages from wr_next (Sequence first when one is due).
- * Stops when the send buffer is full; on_writable() goes on. A live backlog
- * that outgrows the store ends the connection (the client recovers by
- * retransmission after it re-establishes). Returns 0, or -1 when the
- * connection was ended.
- */
-static int pump(dtx_sessions *s, uint32_t ci, uint64_t now)
-{
-    conn *c = &s->conns[ci];
-    if (c->state != DTX_CONN_ESTABLISHED)
-        return 0;
-    session *se = &s->sess[c->session];
-    while (c->retx_next < c->retx_end) {
-        if (c->retx_next < store_oldest(s, se)) {
-            /* overwritten while the batch waited for room */
-            overflow_end(s, ci, now);
-            return -1;
-        }
-        uint32_t n = encode_stored(s, c, se, c->retx_next);
-        if (!n)
-            return 0;
-        out_commit(c, n, now);
-        c->retx_next++;
-        s->st.retransmitted++;
-    }
-    if (c->retx_active) {
-        c->retx_active = 0;
-        c->need_sequence = 1;
-        if (c->wr_next < c->retx_end)
-            c->wr_next = c->retx_end;
-    }
-    while (c->wr_next < se->next_server) {
-        if (c->wr_next < store_oldest(s, se)) {
-            overflow_end(s, ci, now);
-            return -1;
-        }
-        if (c->need_sequence) {
-            if (out_room(s, c) < SESSION_MSG_MAX + DTX_REPORT_FRAME_MAX + SESSION_HEADROOM)
-                return 0;
-            send_sequence(s, c, c->wr_next, now);
-            c->need_sequence = 0;
-        }
-        uint32_t n = encode_stored(s, c, se, c->wr_next);
-        if (!n)
-            return 0;
-        out_commit(c, n, now);
-        c->wr_next++;
-    }
-    return 0;
-}
-
-/* Stores an application message on the server flow of se (taking the next
- * number) and writes it when se is established. BusinessMessageReject keeps
- * its RefSeqNum in order_id and RefTemplateID in last_qty of the stored copy
- * (fields a BUSINESS_REJECT event leaves zero). */
-static void store_app(dtx_sessions *s, uint32_t si, const dtx_event *ev, uint64_t ref_seq,
-                      uint16_t ref_tid, uint64_t now)
-{
-    session *se = &s->sess[si];
-    dtx_event *slot = &se->store[se->next_server & s->store_mask];
-    *slot = *ev;
-    if (ev->type == DTX_EV_BUSINESS_REJECT) {
-        slot->order_id = ref_seq;
-        slot->last_qty = ref_tid;
-    }
-    se->next_server++;
-    if (ev->type != STORED_NOT_APPLIED)
-        s->st.reports_out++;
-    if (se->conn >= 0) {
-        uint32_t ci = (uint32_t)se->conn;
-        if (pump(s, ci, now) == 0)
-            flush(s, ci);
-    }
-}
-
-static void store_not_applied(dtx_sessions *s, uint32_t si, uint64_t from, uint64_t count,
-                              uint64_t now)
-{
-    dtx_event ev = {0};
-    ev.type = STORED_NOT_APPLIED;
-    ev.order_id = from;
-    ev.order_qty = (int64_t)count;
-    s->st.not_applied++;
-    store_app(s, si, &ev, 0, 0, now);
-}
-
 /* ---- connection lifecycle -------------------------------------------------- */
 
 static void detach(dtx_sessions *s, conn *c, uint64_t now)
@@ -589,13 +279,13 @@ static void detach(dtx_sessions *s, conn *c, uint64_t now)
 
 /* Ends conn: detaches its session (cancel-on-disconnect), frees the slot and,
  * when the session decided it, asks the transport to close. */
-static void conn_end(dtx_sessions *s, uint32_t ci, uint64_t now, int call_close)
+void dtx_fixp_conn_end(dtx_sessions *s, uint32_t ci, uint64_t now, int call_close)
 {
     conn *c = &s->conns[ci];
     if (c->state == DTX_CONN_FREE)
         return;
     if (call_close)
-        flush(s, ci);
+        dtx_fixp_flush(s, ci);
     detach(s, c, now);
     uint8_t *out = c->out;
     memset(c, 0, offsetof(conn, rd));
@@ -609,16 +299,17 @@ static void conn_end(dtx_sessions *s, uint32_t ci, uint64_t now, int call_close)
 
 /* Protocol error: Terminate UnspecifiedError with the reason; the connection
  * applies nothing more and is closed when the answer comes or the wait ends. */
-static int protocol_error(dtx_sessions *s, uint32_t ci, const char *reason, uint64_t now)
+int dtx_fixp_protocol_error(dtx_sessions *s, uint32_t ci, const char *reason, uint64_t now)
 {
     conn *c = &s->conns[ci];
     s->st.protocol_errors++;
     if (c->state == DTX_CONN_TERMINATING) {
-        conn_end(s, ci, now, 1);
+        dtx_fixp_conn_end(s, ci, now, 1);
         return FR_CLOSED;
     }
-    if (send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR, reason, now) < 0) {
-        conn_end(s, ci, now, 1);
+    if (dtx_fixp_send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR, reason,
+                                now) < 0) {
+        dtx_fixp_conn_end(s, ci, now, 1);
         return FR_CLOSED;
     }
     c->state = DTX_CONN_TERMINATING;
@@ -626,7 +317,7 @@ static int protocol_error(dtx_sessions *s, uint32_t ci, const char *reason, uint
     c->retx_next = c->retx_end = 0;
     c->retx_active = 0;
     c->deadline = now + (uint64_t)s->cfg.terminate_timeout_ms * NS_PER_MS;
-    flush(s, ci);
+    dtx_fixp_flush(s, ci);
     return FR_CLOSED;
 }
 
@@ -653,7 +344,7 @@ void dtx_session_on_closed(dtx_sessions *s, uint32_t ci, uint64_t now)
 {
     if (ci >= s->cfg.max_connections)
         return;
-    conn_end(s, ci, now, 0);
+    dtx_fixp_conn_end(s, ci, now, 0);
 }
 
 /* ---- session messages ------------------------------------------------------- */
@@ -691,7 +382,7 @@ static int32_t session_alloc(dtx_sessions *s, uint64_t now)
 
 static int reject_close(dtx_sessions *s, uint32_t ci, uint64_t now)
 {
-    conn_end(s, ci, now, 1);
+    dtx_fixp_conn_end(s, ci, now, 1);
     return FR_CLOSED;
 }
 
@@ -699,10 +390,10 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
 {
     conn *c = &s->conns[ci];
     if (c->state == DTX_CONN_ESTABLISHED)
-        return protocol_error(s, ci, "Negotiate on an established connection", now);
+        return dtx_fixp_protocol_error(s, ci, "Negotiate on an established connection", now);
     dtx_fixp_negotiate m;
     if (dtx_fixp_negotiate_decode(f->body, f->body_len, f->block_length, f->version, &m) < 0)
-        return protocol_error(s, ci, "malformed Negotiate", now);
+        return dtx_fixp_protocol_error(s, ci, "malformed Negotiate", now);
     const char *why = NULL;
     uint8_t code = 0xFF;
     int32_t k = check_credentials(s, TAG_NEGOTIATE, m.session_id, m.timestamp, m.credentials,
@@ -772,10 +463,10 @@ static int on_establish(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
 {
     conn *c = &s->conns[ci];
     if (c->state == DTX_CONN_ESTABLISHED)
-        return protocol_error(s, ci, "Establish on an established connection", now);
+        return dtx_fixp_protocol_error(s, ci, "Establish on an established connection", now);
     dtx_fixp_establish m;
     if (dtx_fixp_establish_decode(f->body, f->body_len, f->block_length, f->version, &m) < 0)
-        return protocol_error(s, ci, "malformed Establish", now);
+        return dtx_fixp_protocol_error(s, ci, "malformed Establish", now);
     const char *why = NULL;
     uint8_t code = 0xFF;
     int32_t si = session_find(s, m.session_id);
@@ -832,82 +523,18 @@ static int on_establish(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     return FR_OK;
 }
 
-static int on_retransmit_request(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
-{
-    conn *c = &s->conns[ci];
-    if (c->state != DTX_CONN_ESTABLISHED)
-        return protocol_error(s, ci, "RetransmitRequest before Establish", now);
-    dtx_fixp_retransmit_request m;
-    if (dtx_fixp_retransmit_request_decode(f->body, f->body_len, f->block_length, f->version, &m) < 0)
-        return protocol_error(s, ci, "malformed RetransmitRequest", now);
-    if (c->retx_active) {
-        s->st.protocol_errors++;
-        if (send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_RE_REQUEST_IN_PROGRESS,
-                           "RetransmitRequest while one is being answered", now) < 0) {
-            conn_end(s, ci, now, 1);
-            return FR_CLOSED;
-        }
-        c->state = DTX_CONN_TERMINATING;
-        c->terminate_sent = 1;
-        c->retx_active = 0;
-        c->retx_next = c->retx_end = 0;
-        c->deadline = now + (uint64_t)s->cfg.terminate_timeout_ms * NS_PER_MS;
-        return FR_CLOSED;
-    }
-    session *se = &s->sess[c->session];
-    const char *why = NULL;
-    uint8_t code = 0xFF;
-    if (memcmp(m.session_id, se->uuid, 16) != 0) {
-        code = DTX_FIXP_RETRANSMIT_REJECT_CODE_INVALID_SESSION;
-        why = "not this connection's SessionId";
-    } else if (m.count > RETRANSMIT_MAX) {
-        code = DTX_FIXP_RETRANSMIT_REJECT_CODE_REQUEST_LIMIT_EXCEEDED;
-        why = "Count above 10000";
-    } else if (m.count == 0 || m.from_seq_no == 0 ||
-               m.from_seq_no > se->next_server || se->next_server - m.from_seq_no < m.count) {
-        code = DTX_FIXP_RETRANSMIT_REJECT_CODE_OUT_OF_RANGE;
-        why = "outside the messages sent";
-    } else if (m.from_seq_no < store_oldest(s, se)) {
-        code = DTX_FIXP_RETRANSMIT_REJECT_CODE_OUT_OF_RANGE;
-        why = "older than the messages kept";
-    }
-    if (code != 0xFF) {
-        dtx_fixp_restransmit_reject r = {.request_timestamp = m.timestamp, .code = code,
-                                         .reason = why, .reason_length = (uint16_t)strlen(why)};
-        memcpy(r.session_id, m.session_id, 16);
-        if (FIXP_SEND(s, c, restransmit_reject, RESTRANSMIT_REJECT, r, now) < 0) {
-            overflow_end(s, ci, now);
-            return FR_CLOSED;
-        }
-        return FR_OK;
-    }
-    dtx_fixp_retransmission r = {.request_timestamp = m.timestamp, .next_seq_no = m.from_seq_no,
-                                 .count = m.count};
-    memcpy(r.session_id, se->uuid, 16);
-    if (FIXP_SEND(s, c, retransmission, RETRANSMISSION, r, now) < 0) {
-        overflow_end(s, ci, now);
-        return FR_CLOSED;
-    }
-    c->retx_active = 1;
-    c->retx_next = m.from_seq_no;
-    c->retx_end = m.from_seq_no + m.count;
-    if (pump(s, ci, now) < 0)
-        return FR_CLOSED;
-    return FR_OK;
-}
-
-static int on_terminate(dtx_sessions *s, uint32_t ci, uint64_t now)
+int dtx_fixp_on_terminate(dtx_sessions *s, uint32_t ci, uint64_t now)
 {
     conn *c = &s->conns[ci];
     if (c->state == DTX_CONN_TERMINATING) {
         if (c->terminate_sent) {
             /* the answer to ours: we sent the first one, so we close */
-            conn_end(s, ci, now, 1);
+            dtx_fixp_conn_end(s, ci, now, 1);
             return FR_CLOSED;
         }
         return FR_OK;
     }
-    send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_FINISHED, "", now);
+    dtx_fixp_send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_FINISHED, "", now);
     c->state = DTX_CONN_TERMINATING;
     c->terminate_sent = 0;
     c->retx_active = 0;
@@ -920,25 +547,26 @@ static int on_sequence(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_
 {
     conn *c = &s->conns[ci];
     if (c->state != DTX_CONN_ESTABLISHED)
-        return protocol_error(s, ci, "Sequence before Establish", now);
+        return dtx_fixp_protocol_error(s, ci, "Sequence before Establish", now);
     dtx_fixp_sequence m;
     if (dtx_fixp_sequence_decode(f->body, f->body_len, f->block_length, f->version, &m) < 0)
-        return protocol_error(s, ci, "malformed Sequence", now);
+        return dtx_fixp_protocol_error(s, ci, "malformed Sequence", now);
     if (m.next_seq_no == 0)
-        return protocol_error(s, ci, "Sequence NextSeqNo 0", now);
+        return dtx_fixp_protocol_error(s, ci, "Sequence NextSeqNo 0", now);
     c->next_in = m.next_seq_no;
     c->seen_sequence = 1;
     return FR_OK;
 }
 
-static int on_session_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
+int dtx_fixp_on_session_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
 {
     switch (f->template_id) {
     case DTX_FIXP_NEGOTIATE_TEMPLATE_ID: return on_negotiate(s, ci, f, now);
     case DTX_FIXP_ESTABLISH_TEMPLATE_ID: return on_establish(s, ci, f, now);
     case DTX_FIXP_SEQUENCE_TEMPLATE_ID: return on_sequence(s, ci, f, now);
-    case DTX_FIXP_RETRANSMIT_REQUEST_TEMPLATE_ID: return on_retransmit_request(s, ci, f, now);
-    case DTX_FIXP_TERMINATE_TEMPLATE_ID: return on_terminate(s, ci, now);
+    case DTX_FIXP_RETRANSMIT_REQUEST_TEMPLATE_ID:
+        return dtx_fixp_on_retransmit_request(s, ci, f, now);
+    case DTX_FIXP_TERMINATE_TEMPLATE_ID: return dtx_fixp_on_terminate(s, ci, now);
     case DTX_FIXP_TOPIC_TEMPLATE_ID:
     case DTX_FIXP_CONTEXT_TEMPLATE_ID:
     case DTX_FIXP_UNSEQUENCED_HEARTBEAT_TEMPLATE_ID:
@@ -948,289 +576,14 @@ static int on_session_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, 
     case DTX_FIXP_MESSAGE_TEMPLATE_TEMPLATE_ID: {
         char why[DTX_SOFH_REASON_MAX];
         snprintf(why, sizeof why, "template %u is not used by dtx", f->template_id);
-        return protocol_error(s, ci, why, now);
+        return dtx_fixp_protocol_error(s, ci, why, now);
     }
     default: {
         char why[DTX_SOFH_REASON_MAX];
         snprintf(why, sizeof why, "template %u is not sent by a client", f->template_id);
-        return protocol_error(s, ci, why, now);
+        return dtx_fixp_protocol_error(s, ci, why, now);
     }
     }
-}
-
-/* ---- application messages ----------------------------------------------------- */
-
-/* 1 when the session's bucket lets a message pass (not yet taken). */
-static int throttle_ok(const dtx_sessions *s, session *se, uint64_t now)
-{
-    return dtx_bucket_ok(&se->throttle, s->cfg.throttle_rate, s->cfg.throttle_burst, now);
-}
-
-/* A reject the gateway answers itself (Throttled, InvalidField,
- * NotAuthorized, unknown template), as the core would report it. */
-static void local_reject(dtx_sessions *s, uint32_t si, const dtx_command *cmd, uint16_t tid,
-                         uint16_t reason, uint64_t seqno, uint64_t now)
-{
-    /* a message outside the session's role is answered BusinessMessageReject */
-    uint16_t as = reason == DTX_REJ_NOT_AUTHORIZED ? 0 : tid;
-    session *se = &s->sess[si];
-    dtx_event ev = {0};
-    ev.session = (uint16_t)si;
-    ev.account = se->account;
-    ev.ts = now;
-    ev.reject_reason = reason;
-    ev.clordid = cmd->clordid;
-    switch (as) {
-    case DTX_SBE_NEW_ORDER_SINGLE_TEMPLATE_ID:
-        ev.type = DTX_EV_REJECT;
-        ev.security_id = cmd->security_id;
-        ev.side = cmd->side;
-        ev.ord_type = cmd->ord_type;
-        ev.price = cmd->price;
-        ev.order_qty = cmd->qty;
-        break;
-    case DTX_SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID:
-    case DTX_SBE_ORDER_CANCEL_REPLACE_REQUEST_TEMPLATE_ID:
-        ev.type = DTX_EV_CANCEL_REJECT;
-        ev.orig_clordid = cmd->orig_clordid;
-        ev.order_id = cmd->order_id;
-        ev.response_to = as == DTX_SBE_ORDER_CANCEL_REQUEST_TEMPLATE_ID ? DTX_CXL_REJ_CANCEL
-                                                                         : DTX_CXL_REJ_REPLACE;
-        break;
-    default:
-        ev.type = DTX_EV_BUSINESS_REJECT;
-        ev.clordid = 0;
-        ev.ref_cmd_type = (uint8_t)cmd->type;
-        break;
-    }
-    store_app(s, si, &ev, seqno, tid, now);
-}
-
-/* SessionListRequest 161 (operator): one SessionReport 184 per session held,
- * then AdminAck with the count; answered here, it changes nothing. */
-static void session_list_answer(dtx_sessions *s, uint32_t si, uint64_t request_id, uint64_t now)
-{
-    uint64_t n = 0;
-    for (uint32_t i = 0; i < s->cfg.max_sessions; i++) {
-        const session *o = &s->sess[i];
-        if (!o->used || session_expired(s, o, now))
-            continue;
-        const key_entry *k = &s->keys[o->key];
-        dtx_event ev = {0};
-        int64_t u[2];
-        ev.type = DTX_EV_SESSION_REPORT;
-        ev.session = (uint16_t)si;
-        ev.account = s->sess[si].account;
-        ev.ts = now;
-        ev.clordid = request_id;
-        ev.contra_session = (uint16_t)i;
-        ev.contra_account = o->account;
-        ev.status = k->role;
-        ev.ord_status = o->conn >= 0 ? s->conns[o->conn].state : 0;
-        memcpy(u, o->uuid, sizeof u);
-        dtx_admin_ev_set(&ev, 0, (int64_t)o->next_server);
-        dtx_admin_ev_set(&ev, 1, (int64_t)o->next_client);
-        dtx_admin_ev_set(&ev, 2, u[0]);
-        dtx_admin_ev_set(&ev, 3, u[1]);
-        dtx_admin_ev_set(&ev, 4,
-                         (int64_t)((uint32_t)k->pub[1] << 24 | (uint32_t)k->pub[2] << 16 |
-                                   (uint32_t)k->pub[3] << 8 | k->pub[4]));
-        store_app(s, si, &ev, 0, 0, now);
-        n++;
-    }
-    dtx_event ack = {0};
-    ack.type = DTX_EV_ADMIN_ACK;
-    ack.ref_cmd_type = DTX_CMD_NONE;
-    ack.session = (uint16_t)si;
-    ack.account = s->sess[si].account;
-    ack.ts = now;
-    ack.clordid = request_id;
-    ack.contra_account = UINT32_MAX;
-    dtx_admin_ev_set(&ack, 2, INT64_MIN);
-    dtx_admin_ev_set(&ack, 3, INT64_MIN);
-    dtx_admin_ev_set(&ack, 4, (int64_t)n);
-    store_app(s, si, &ack, 0, 0, now); /* RefTemplateID 161: see dtx_sbe_encode_report */
-}
-
-static int on_app_message(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
-{
-    conn *c = &s->conns[ci];
-    if (c->state != DTX_CONN_ESTABLISHED)
-        return protocol_error(s, ci, "application message before Establish", now);
-    if (!c->seen_sequence)
-        return protocol_error(s, ci, "application message before the first Sequence", now);
-    uint32_t si = (uint32_t)c->session;
-    session *se = &s->sess[si];
-    uint64_t n = c->next_in;
-    if (n == UINT64_MAX)
-        return protocol_error(s, ci, "client sequence numbers exhausted", now);
-    if (n > se->next_client && n - se->next_client > UINT32_MAX)
-        return protocol_error(s, ci, "sequence gap above 2^32-1 messages", now);
-    if (n < se->next_client) {
-        c->next_in++;
-        s->st.app_dropped_dup++;
-        return FR_OK; /* applied or reported NotApplied before: never twice */
-    }
-    dtx_command cmd = dtx_command_blank(DTX_CMD_NONE);
-    uint16_t reason = 0;
-    int session_list = 0;
-    if (f->known && f->template_id >= DTX_SBE_SET_ACCOUNT_LIMIT_TEMPLATE_ID &&
-        f->template_id <= DTX_SBE_SET_MARK_PRICE_TEMPLATE_ID) {
-        /* role messages: only the role that owns one may send it; any other
-         * session is answered NotAuthorized and nothing reaches the core */
-        unsigned role = 0;
-        int rc = dtx_sbe_decode_admin(f, &cmd, &role);
-        if (rc < 0)
-            return protocol_error(s, ci, "malformed application message", now);
-        if (s->keys[se->key].role != role)
-            reason = DTX_REJ_NOT_AUTHORIZED;
-        else if (rc > 0)
-            reason = (uint16_t)rc;
-        else if (!throttle_ok(s, se, now)) {
-            reason = DTX_REJ_THROTTLED;
-            s->st.throttled++;
-        } else if (cmd.type == DTX_CMD_NONE) {
-            session_list = 1;
-        }
-        const uint8_t *pub = s->keys[se->key].pub;
-        cmd.key_id = (uint32_t)pub[1] << 24 | (uint32_t)pub[2] << 16 | (uint32_t)pub[3] << 8 | pub[4];
-    } else if (!f->known || f->template_id < DTX_SBE_NEW_ORDER_SINGLE_TEMPLATE_ID ||
-        f->template_id > DTX_SBE_ORDER_MASS_CANCEL_REQUEST_TEMPLATE_ID) {
-        reason = DTX_REJ_INVALID_FIELD; /* unknown or not a client template */
-    } else {
-        int rc = dtx_sbe_decode_order(f, &cmd);
-        if (rc < 0)
-            return protocol_error(s, ci, "malformed application message", now);
-        if (s->keys[se->key].role != DTX_ROLE_TRADER)
-            reason = DTX_REJ_NOT_AUTHORIZED;
-        else if (rc > 0)
-            reason = (uint16_t)rc;
-        else if (!throttle_ok(s, se, now)) {
-            reason = DTX_REJ_THROTTLED;
-            s->st.throttled++;
-        }
-    }
-    if (session_list) {
-        dtx_bucket_take(&se->throttle);
-    } else if (!reason) {
-        cmd.session = (uint16_t)si;
-        cmd.account = se->account;
-        /* an owed cancel-on-disconnect goes first: never after a new order */
-        int cod = dtx_cod_settle(&s->cod, &s->cb, si);
-        if (cod > 0)
-            s->st.app_submitted++;
-        if (cod < 0 || s->cb.submit(s->cb.ctx, &cmd) != 0)
-            return FR_RETRY; /* nothing changed: the caller feeds this frame again */
-        dtx_bucket_take(&se->throttle);
-        s->st.app_submitted++;
-        if (cmd.type == DTX_CMD_MASS_CANCEL) {
-            se->mc[se->mc_pos % MASS_CANCEL_REFS].clordid = cmd.clordid;
-            se->mc[se->mc_pos % MASS_CANCEL_REFS].seq = n;
-            se->mc_pos++;
-        }
-    }
-    c->next_in++;
-    if (n > se->next_client)
-        store_not_applied(s, si, se->next_client, n - se->next_client, now);
-    se->next_client = n + 1;
-    if (reason)
-        local_reject(s, si, &cmd, f->template_id, reason, n, now);
-    else if (session_list)
-        session_list_answer(s, si, cmd.clordid, now);
-    return s->conns[ci].state == DTX_CONN_FREE ? FR_CLOSED : FR_OK;
-}
-
-/* ---- input ------------------------------------------------------------------ */
-
-static int on_frame(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64_t now)
-{
-    conn *c = &s->conns[ci];
-    s->st.frames_in++;
-    c->last_rx = now;
-    if (c->state == DTX_CONN_TERMINATING) {
-        if (f->schema_id == DTX_SCHEMA_FIXP && f->template_id == DTX_FIXP_TERMINATE_TEMPLATE_ID)
-            return on_terminate(s, ci, now);
-        return FR_OK; /* nothing after a Terminate is applied */
-    }
-    if (f->schema_id == DTX_SCHEMA_FIXP)
-        return on_session_message(s, ci, f, now);
-    return on_app_message(s, ci, f, now);
-}
-
-size_t dtx_session_on_bytes(dtx_sessions *s, uint32_t ci, const uint8_t *data, size_t len,
-                            uint64_t now)
-{
-    if (ci >= s->cfg.max_connections || s->conns[ci].state == DTX_CONN_FREE)
-        return len;
-    size_t done = 0;
-    while (done < len) {
-        conn *c = &s->conns[ci];
-        dtx_frame f;
-        size_t used = 0;
-        char reason[DTX_SOFH_REASON_MAX];
-        int rc = dtx_sofh_reader_peek(&c->rd, data + done, len - done, &f, &used, reason);
-        if (rc == 0) {
-            done += used;
-            break;
-        }
-        if (rc < 0) {
-            if (c->state == DTX_CONN_TERMINATING)
-                conn_end(s, ci, now, 1);
-            else
-                protocol_error(s, ci, reason, now);
-            if (s->conns[ci].state != DTX_CONN_FREE)
-                c->rd.have = 0;
-            return len; /* the stream cannot be read further */
-        }
-        int r = on_frame(s, ci, &f, now);
-        if (r == FR_RETRY)
-            break;
-        if (s->conns[ci].state == DTX_CONN_FREE)
-            return len;
-        /* after a protocol error (TERMINATING) parsing goes on: everything
-         * but a Terminate is ignored */
-        dtx_sofh_reader_consume(&c->rd);
-        done += used;
-    }
-    if (s->conns[ci].state != DTX_CONN_FREE)
-        flush(s, ci);
-    return done;
-}
-
-void dtx_session_on_writable(dtx_sessions *s, uint32_t ci, uint64_t now)
-{
-    if (ci >= s->cfg.max_connections || s->conns[ci].state == DTX_CONN_FREE)
-        return;
-    flush(s, ci);
-    if (pump(s, ci, now) == 0)
-        flush(s, ci);
-}
-
-/* ---- events from the core ------------------------------------------------------ */
-
-dtx_status dtx_session_on_event(dtx_sessions *s, const dtx_event *ev, uint64_t now)
-{
-    if (!dtx_sbe_report_template(ev))
-        return DTX_EINVAL;
-    /* drop copy: reports 200-206 of the account, on each of its drop-copy
-     * sessions' own server flow (a short list, scanned per report) */
-    if (ev->type == DTX_EV_ADMIN_ACK && ev->ref_cmd_type == DTX_CMD_KILL_SWITCH)
-        dtx_session_set_account_blocked(s, ev->contra_account, ev->status); /* sequenced outcome */
-    if (ev->type != DTX_EV_BUSINESS_REJECT && !dtx_admin_event(ev->type))
-        for (uint32_t i = 0; i < s->n_dropcopy; i++)
-            if (s->sess[s->dropcopy[i]].account == ev->account)
-                store_app(s, s->dropcopy[i], ev, 0, 0, now);
-    if (ev->session >= s->cfg.max_sessions || !s->sess[ev->session].used)
-        return DTX_EINVAL;
-    session *se = &s->sess[ev->session];
-    uint64_t ref_seq = 0;
-    if (ev->type == DTX_EV_BUSINESS_REJECT && ev->ref_cmd_type == DTX_CMD_MASS_CANCEL) {
-        for (uint32_t i = 0; i < MASS_CANCEL_REFS; i++)
-            if (se->mc[i].seq && se->mc[i].clordid == ev->clordid)
-                ref_seq = se->mc[i].seq;
-    }
-    store_app(s, ev->session, ev, ref_seq, 0, now);
-    return DTX_OK;
 }
 
 /* ---- timers --------------------------------------------------------------------- */
@@ -1246,15 +599,15 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now)
         case DTX_CONN_NEGOTIATED:
         case DTX_CONN_TERMINATING:
             if (now >= c->deadline)
-                conn_end(s, ci, now, 1);
+                dtx_fixp_conn_end(s, ci, now, 1);
             continue;
         case DTX_CONN_ESTABLISHED: {
             uint64_t ka = (uint64_t)c->keepalive_ms * NS_PER_MS;
             if (now > c->last_rx && now - c->last_rx >= 3 * ka) {
                 s->st.keepalive_timeouts++;
-                if (send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR, "keepalive",
-                                   now) < 0) {
-                    conn_end(s, ci, now, 1);
+                if (dtx_fixp_send_terminate(s, c, DTX_FIXP_TERMINATION_CODE_UNSPECIFIED_ERROR,
+                                            "keepalive", now) < 0) {
+                    dtx_fixp_conn_end(s, ci, now, 1);
                     continue;
                 }
                 c->state = DTX_CONN_TERMINATING;
@@ -1262,14 +615,15 @@ void dtx_session_tick(dtx_sessions *s, uint64_t now)
                 c->retx_active = 0;
                 c->retx_next = c->retx_end = 0;
                 c->deadline = now + (uint64_t)s->cfg.terminate_timeout_ms * NS_PER_MS;
-                flush(s, ci);
+                dtx_fixp_flush(s, ci);
                 continue;
             }
             if (now > c->last_tx && now - c->last_tx >= ka && !c->retx_active) {
                 session *se = &s->sess[c->session];
-                if (c->wr_next == se->next_server && send_sequence(s, c, c->wr_next, now) == 0)
+                if (c->wr_next == se->next_server &&
+                    dtx_fixp_send_sequence(s, c, c->wr_next, now) == 0)
                     c->need_sequence = 0;
-                flush(s, ci);
+                dtx_fixp_flush(s, ci);
             }
             continue;
         }
