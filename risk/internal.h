@@ -135,6 +135,26 @@ typedef struct risk_order {
     int64_t leaves;
 } risk_order;
 
+/*
+ * The last side requirement the gate computed, with every input of it: the
+ * accounting of the NEW (or REPLACED) that follows an accepted order needs
+ * the same value for the same totals, and takes it from here instead of
+ * computing it again. A cache of a pure function: a hit gives exactly what
+ * risk_side_requirement would (tests/risk_conservation.c checks every cached
+ * requirement against a fresh computation).
+ */
+typedef struct risk_side_memo {
+    uint32_t account;
+    uint32_t inst;
+    uint32_t ver;          /* the instrument's version (0: empty memo) */
+    uint32_t side;
+    int64_t im_rate;
+    int64_t qty;
+    int64_t oq, om;
+    i128 ox;
+    int64_t req;
+} risk_side_memo;
+
 struct dtx_risk {
     uint32_t n_inst;
     uint32_t n_accounts;
@@ -161,6 +181,7 @@ struct dtx_risk {
     int64_t net_deposits;
     uint64_t fills;
     uint64_t skipped;
+    risk_side_memo memo;   /* the gate's last side requirement */
 };
 
 /* ---- lookups ---------------------------------------------------------------------- */

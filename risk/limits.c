@@ -135,7 +135,10 @@ uint16_t dtx_risk_gate(void *ctx, const dtx_gate_request *q)
 
     risk_account_fresh(r, acct);
     /* only the order's side moves: the other scenario is cached */
-    int64_t side_req = risk_side_requirement(in, dtx_risk_eff_im_rate(r, a, in), q->side, p->qty, oq, ox, om);
+    int64_t rate = dtx_risk_eff_im_rate(r, a, in);
+    int64_t side_req = risk_side_requirement(in, rate, q->side, p->qty, oq, ox, om);
+    r->memo = (risk_side_memo){.account = acct, .inst = (uint32_t)k, .ver = in->ver, .side = q->side,
+                               .im_rate = rate, .qty = p->qty, .oq = oq, .om = om, .ox = ox, .req = side_req};
     int64_t other = buy ? p->req_ask : p->req_bid;
     int64_t req = side_req > other ? side_req : other;
     if (unlikely(trigger))

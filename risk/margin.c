@@ -89,14 +89,25 @@ static int64_t pos_upnl(const risk_inst *in, const risk_pos *p)
 static int64_t pos_side_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p, int side)
 {
     int64_t rate = dtx_risk_eff_im_rate(r, &r->acct[account], in);
-    return side == DTX_SIDE_BUY ? risk_side_requirement(in, rate, side, p->qty, p->buy_qty, p->buy_x, p->buy_mkt)
-                                : risk_side_requirement(in, rate, side, p->qty, p->sell_qty, p->sell_x, p->sell_mkt);
+    int buy = side == DTX_SIDE_BUY;
+    int64_t oq = buy ? p->buy_qty : p->sell_qty, om = buy ? p->buy_mkt : p->sell_mkt;
+    i128 ox = buy ? p->buy_x : p->sell_x;
+    const risk_side_memo *m = &r->memo;
+    if (m->account == account && m->inst == (uint32_t)(in - r->inst) && m->ver == in->ver &&
+        m->side == (uint32_t)side && m->im_rate == rate && m->qty == p->qty && m->oq == oq && m->om == om &&
+        m->ox == ox)
+        return m->req; /* the gate's computation for these very totals */
+    return risk_side_requirement(in, rate, side, p->qty, oq, ox, om);
 }
 
-static int64_t pos_req(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p)
+/* The same, always computed (the audit checks the cached values, and the
+ * gate's memo, against it). */
+static int64_t pos_side_req_fresh(const dtx_risk *r, uint32_t account, const risk_inst *in, const risk_pos *p,
+                                  int side)
 {
-    int64_t rb = pos_side_req(r, account, in, p, DTX_SIDE_BUY), rs = pos_side_req(r, account, in, p, DTX_SIDE_SELL);
-    return rb > rs ? rb : rs;
+    int64_t rate = dtx_risk_eff_im_rate(r, &r->acct[account], in);
+    return side == DTX_SIDE_BUY ? risk_side_requirement(in, rate, side, p->qty, p->buy_qty, p->buy_x, p->buy_mkt)
+                                : risk_side_requirement(in, rate, side, p->qty, p->sell_qty, p->sell_x, p->sell_mkt);
 }
 
 /* Stores the new cached values of p and moves its account's sums by the difference. */
@@ -395,8 +406,9 @@ dtx_status dtx_risk_check(const dtx_risk *r)
                 break;
             }
             if (p->ver == in->ver &&
-                (p->req != pos_req(r, a, in, p) || p->req_bid != pos_side_req(r, a, in, p, DTX_SIDE_BUY) ||
-                 p->req_ask != pos_side_req(r, a, in, p, DTX_SIDE_SELL) || p->mm != pos_maint(in, p) ||
+                (p->req_bid != pos_side_req_fresh(r, a, in, p, DTX_SIDE_BUY) ||
+                 p->req_ask != pos_side_req_fresh(r, a, in, p, DTX_SIDE_SELL) ||
+                 p->req != (p->req_bid > p->req_ask ? p->req_bid : p->req_ask) || p->mm != pos_maint(in, p) ||
                  p->upnl != pos_upnl(in, p))) {
                 st = dtx_error_set(DTX_EINVAL, "risk: cached margin of account %u security %u is wrong", a,
                                    in->security_id);
