@@ -52,6 +52,7 @@
 
 #include "dtx/engine.h"
 #include "dtx/risk.h"
+#include "hist.h"
 
 #define N_INST 10u
 #define TICK 10000000LL          /* 0.01 USD in PRICE9 */
@@ -72,61 +73,14 @@ static inline uint64_t rnd(void)
 }
 static inline uint64_t below(uint64_t n) { return rnd() % n; }
 
-/* ---- time ----------------------------------------------------------------------------- */
+/* ---- time: perf/hist.h (one histogram and quantile rule for every benchmark) ---- */
 
-static inline uint64_t tsc_begin(void)
-{
-    _mm_lfence();
-    return __rdtsc();
-}
-static inline uint64_t tsc_end(void)
-{
-    unsigned aux;
-    uint64_t t = __rdtscp(&aux);
-    _mm_lfence();
-    return t;
-}
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-static double tsc_calibrate(void)
-{
-    uint64_t n0 = mono_ns(), c0 = __rdtsc();
-    struct timespec d = {0, 200000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR) {
-    }
-    return (double)(__rdtsc() - c0) / (double)(mono_ns() - n0);
-}
-
-/* Cycle histogram: exact below 4096 cycles, then one overflow bucket + max. */
-#define HMAX 4096u
-typedef struct hist {
-    uint64_t n, max, over;
-    uint64_t count[HMAX];
-} hist;
-static void hist_add(hist *h, uint64_t v)
-{
-    h->n++;
-    if (v > h->max)
-        h->max = v;
-    if (v < HMAX)
-        h->count[v]++;
-    else
-        h->over++;
-}
-static uint64_t hist_q(const hist *h, double q)
-{
-    uint64_t want = (uint64_t)(q * (double)h->n), seen = 0;
-    for (uint64_t v = 0; v < HMAX; v++) {
-        seen += h->count[v];
-        if (seen > want)
-            return v;
-    }
-    return h->max;
-}
+#define tsc_begin dtx_tsc_begin
+#define tsc_end dtx_tsc_end
+#define mono_ns dtx_mono_ns
+typedef dtx_hist hist;
+#define hist_add dtx_hist_add
+#define hist_q dtx_hist_quantile
 
 /* ---- the setup and stream -------------------------------------------------------------- */
 
@@ -511,7 +465,7 @@ int main(int argc, char **argv)
     CPU_SET(cpu, &set);
     int pinned = sched_setaffinity(0, sizeof set, &set) == 0;
     rng = seed * 0x9E3779B97F4A7C15ull | 1;
-    double cpn = tsc_calibrate();
+    double cpn = dtx_tsc_calibrate(200);
 
     bench *b = calloc(1, sizeof *b);
     b->n_accounts = accounts;
