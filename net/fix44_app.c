@@ -118,6 +118,7 @@ static uint64_t clord_map(dtx_fix44 *f, uint32_t slot, const char *s, size_t n, 
     c->used = 1;
     c->refs = 0;
     c->aux = 0;
+    c->orig[0] = 0;
     c->next_free = 0;
     memcpy(c->s, s, n);
     c->s[n] = 0;
@@ -307,6 +308,9 @@ static void local_reject(dtx_fix44 *f, uint32_t slot, const dtx_command *cmd, ui
         e->response_to = cmd->type == DTX_CMD_REPLACE ? DTX_CXL_REJ_REPLACE : DTX_CXL_REJ_CANCEL;
         ford *o = order_get(f, cmd->order_id, 0);
         r.ord_status = o ? o->status : '8';
+        const fclord *rq = clord_entry(f, cmd->clordid); /* 41 as sent, known or not */
+        if (rq && rq->orig[0])
+            snprintf(r.ocl, sizeof r.ocl, "%s", rq->orig);
     }
     f->st.local_rejects++;
     dtx_fix44_store_out(f, slot, &r, now);
@@ -477,8 +481,13 @@ static int build_command(dtx_fix44 *f, uint32_t slot, const fix_msg *m, uint64_t
     }
     if (t == 'F' || t == 'G') {
         const char *ocl = dtx_fix44_get(m, 41, &n);
-        if (ocl && n <= DTX_FIX44_CLORDID_MAX)
+        if (ocl && n <= DTX_FIX44_CLORDID_MAX) {
             cmd->orig_clordid = clord_map(f, slot, ocl, n, 0, NULL);
+            /* the string itself for the answer: the order's entry may be
+             * freed first (a fill that crosses the cancel) */
+            memcpy(se->clord[idx].orig, ocl, n);
+            se->clord[idx].orig[n] = 0;
+        }
         rc = dtx_fix44_get_u64(m, 37, &u);
         if (rc == 1)
             cmd->order_id = u;
@@ -606,10 +615,14 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
             o->status = ev->cum_qty > 0 ? '1' : '0';
         }
         break;
-    case DTX_EV_CANCEL_REJECT:
+    case DTX_EV_CANCEL_REJECT: {
         o = order_get(f, ev->order_id, 0);
         r.ord_status = o ? o->status : '8';
+        const fclord *rq = clord_entry(f, ev->clordid); /* held until this answer */
+        if (rq && rq->orig[0])
+            snprintf(r.ocl, sizeof r.ocl, "%s", rq->orig);
         break;
+    }
     case DTX_EV_MASS_CANCEL_REPORT:
     case DTX_EV_BUSINESS_REJECT: {
         const fclord *c = clord_entry(f, ev->clordid);

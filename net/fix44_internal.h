@@ -70,6 +70,8 @@ typedef struct fclord {
     uint8_t used;
     uint8_t aux;        /* q: MassCancelRequestType */
     char s[DTX_FIX44_CLORDID_MAX + 1];
+    char orig[DTX_FIX44_CLORDID_MAX + 1]; /* F, G: OrigClOrdID (41) as sent, echoed
+                                             by the OrderCancelReject */
 } fclord;
 
 typedef struct fsess {

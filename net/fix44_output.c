@@ -209,7 +209,7 @@ static size_t encode(dtx_fix44 *f, uint32_t slot, fix_stored *r, uint64_t seq, i
         } else if (type[0] == '9') {
             put_order_id(&w, e->order_id);
             put_clord(&w, 11, r->cl, e->clordid);
-            if (e->orig_clordid)
+            if (r->ocl[0] || e->orig_clordid) /* as sent, even naming no order */
                 put_clord(&w, 41, r->ocl, e->orig_clordid);
             else
                 dtx_fix44_put_str(&w, 41, "NONE");

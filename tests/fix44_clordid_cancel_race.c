@@ -4,19 +4,12 @@
  * string the client sent, although the order's ClOrdID entry was reclaimed
  * (net/fix44_session.c, 1f5b84b) before the engine's answer arrived.
  *
- * Fails on 1f5b84b..67fb81a: 41 is written as the internal u64
- * (9223372036854775809), since store_out() resolves the OrigClOrdID string
- * from an entry that the fill already freed. The suite is disabled until
- * net/fix44_session.c is fixed (it is being split as this is written); the
- * fix, checked against this test and every fix44_* suite:
- *  - struct fclord gains char orig[DTX_FIX44_CLORDID_MAX + 1], cleared when
- *    clord_map() takes the entry;
- *  - build_command(), F/G: when 41 fits, copy it into se->clord[idx].orig
- *    (idx: the request's own entry, held until its answer);
- *  - store_out(): for a CANCEL_REJECT whose ocl is still empty, take the
- *    string from clord_entry(f, r->ev.clordid)->orig before falling back to
- *    clord_copy(orig_clordid).
- * Then remove `.disabled = true` below.
+ * Fails on 1f5b84b..d8f1fbf: 41 was written as the internal u64
+ * (9223372036854775809), since store_out() resolved the OrigClOrdID string
+ * from an entry that the fill had already freed. The fix (net/fix44_app.c):
+ * the request's own entry (held until its answer) keeps the 41 string as
+ * sent (fclord.orig, copied by build_command() for F and G), and an engine
+ * CANCEL_REJECT echoes it.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -40,8 +33,7 @@ static void start(void)
     S = xh_logon(&H, 0, XH_KEY_TRADER, "FIRM7", NOW);
 }
 static void teardown(void) { xh_fini(&H); }
-/* Disabled until the fix above is in net/fix44_session.c. */
-TestSuite(fix44_clordid_cancel_race, .init = start, .fini = teardown, .disabled = true);
+TestSuite(fix44_clordid_cancel_race, .init = start, .fini = teardown);
 
 static void event(uint8_t type, uint64_t clordid, uint64_t orig, uint64_t order_id,
                   int64_t leaves)

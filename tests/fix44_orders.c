@@ -288,7 +288,7 @@ Test(fix44_orders, unknown_symbol_and_off_grid_price_are_rejected_by_the_gateway
     cr_expect_str_eq(xh_get(&m, 58), "reason=19 InvalidField");
     m = xh_expect(&H, 0, "9");
     cr_expect_str_eq(xh_get(&m, 58), "reason=12 UnknownOrder");
-    cr_expect_str_eq(xh_get(&m, 41), "NONE");
+    cr_expect_str_eq(xh_get(&m, 41), "never-sent", "OrigClOrdID as sent");
 }
 
 Test(fix44_orders, unsupported_message_and_missing_clordid_get_business_message_reject)
