@@ -142,10 +142,12 @@ static void h_tick(void *ctx, uint64_t now)
 
 static void h_event(void *ctx, const dtx_event *ev, uint64_t now)
 {
-    /* every event to FIXP (it ignores other sessions' events but may copy
-     * them to drop-copy sessions); a FIX session's also to the FIX layer */
+    /* every event to both layers: each reports its own sessions' events;
+     * FIXP may copy others to drop-copy sessions, and the FIX layer frees
+     * the ClOrdIDs of its requests answered to a FIXP session (a FIX cancel
+     * or replace, by OrderID, of the account's FIXP order) */
     (void)dtx_session_on_event(((glue *)ctx)->sessions, ev, now);
-    if (((glue *)ctx)->fix && dtx_fix44_owns_session(((glue *)ctx)->fix, ev->session))
+    if (((glue *)ctx)->fix)
         (void)dtx_fix44_on_event(((glue *)ctx)->fix, ev, now);
 }
 

@@ -182,6 +182,16 @@ static void clord_release(dtx_fix44 *f, uint64_t id)
         clord_free(f, &f->sess[(uint32_t)(id >> 47) & 0xFFFFu], c);
 }
 
+/* clord_release() of an id of account's sessions only. */
+static void release_of(dtx_fix44 *f, uint32_t account, uint64_t id)
+{
+    if (!(id & CLORD_TOP))
+        return;
+    uint32_t slot = (uint32_t)(id >> 47) & 0xFFFFu;
+    if (slot < f->cfg.max_sessions && f->sess[slot].account == account)
+        clord_release(f, id);
+}
+
 /* Frees the entry of id when nothing holds it (a message answered by the
  * gateway itself, or not submitted for a full ring). */
 static void clord_drop_unused(dtx_fix44 *f, uint64_t id)
@@ -566,16 +576,48 @@ int dtx_fix44_owns_session(const dtx_fix44 *f, uint32_t session)
     return session >= f->cfg.session_base && session - f->cfg.session_base < f->cfg.max_sessions;
 }
 
+/* The ClOrdIDs report ev ends, whichever session it is for: a FIX request
+ * may cancel or replace (by OrderID 37) an order its account entered over
+ * FIXP, and the engine answers the order's session. Only ids of ev's account
+ * are touched: another account's FIXP numbers, even with the top bit set,
+ * never free a FIX entry. */
+static void release_ended(dtx_fix44 *f, const dtx_event *ev)
+{
+    switch (ev->type) {
+    case DTX_EV_FILL:
+        if (ev->leaves_qty == 0)
+            release_of(f, ev->account, ev->clordid);
+        break;
+    case DTX_EV_CANCELED: /* the request's (or the order's, unsolicited), the order's */
+        release_of(f, ev->account, ev->clordid);
+        if (ev->orig_clordid)
+            release_of(f, ev->account, ev->orig_clordid);
+        break;
+    case DTX_EV_REPLACED: /* renamed: the old name goes (a self-trade decrement keeps it) */
+        if (ev->orig_clordid != ev->clordid)
+            release_of(f, ev->account, ev->orig_clordid);
+        break;
+    case DTX_EV_REJECT:
+    case DTX_EV_CANCEL_REJECT:
+    case DTX_EV_MASS_CANCEL_REPORT:
+    case DTX_EV_BUSINESS_REJECT:
+        release_of(f, ev->account, ev->clordid);
+        break;
+    default:
+        break;
+    }
+}
+
 dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
 {
     if (ev->type < DTX_EV_NEW || ev->type > DTX_EV_BUSINESS_REJECT)
         return DTX_EINVAL;
-    if (!dtx_fix44_owns_session(f, ev->session))
+    if (!dtx_fix44_owns_session(f, ev->session) ||
+        !f->sess[ev->session - f->cfg.session_base].used) {
+        release_ended(f, ev); /* a request of ours may be answered to another session */
         return DTX_EINVAL;
+    }
     uint32_t slot = ev->session - f->cfg.session_base;
-    fsess *se = &f->sess[slot];
-    if (!se->used)
-        return DTX_EINVAL;
     fix_stored r;
     memset(&r, 0, sizeof r);
     r.kind = K_EVENT;
@@ -636,29 +678,6 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
         break;
     }
     dtx_fix44_store_out(f, slot, &r, now);
-    /* The ClOrdIDs this report ends (the strings are in the stored record). */
-    switch (ev->type) {
-    case DTX_EV_FILL:
-        if (ev->leaves_qty == 0)
-            clord_release(f, ev->clordid);
-        break;
-    case DTX_EV_CANCELED: /* the request's (or the order's, unsolicited), the order's */
-        clord_release(f, ev->clordid);
-        if (ev->orig_clordid)
-            clord_release(f, ev->orig_clordid);
-        break;
-    case DTX_EV_REPLACED: /* renamed: the old name goes (a self-trade decrement keeps it) */
-        if (ev->orig_clordid != ev->clordid)
-            clord_release(f, ev->orig_clordid);
-        break;
-    case DTX_EV_REJECT:
-    case DTX_EV_CANCEL_REJECT:
-    case DTX_EV_MASS_CANCEL_REPORT:
-    case DTX_EV_BUSINESS_REJECT:
-        clord_release(f, ev->clordid);
-        break;
-    default:
-        break;
-    }
+    release_ended(f, ev); /* the strings are in the stored record */
     return DTX_OK;
 }

@@ -9,16 +9,11 @@
  * one entry, and after max_clordids of them the session can send nothing
  * ("ClOrdID table full") until the process restarts.
  *
- * Fails on 1f5b84b..67fb81a (clordids_live stays 1). The suite is disabled
- * until net/fix44_session.c (being split as this is written) and
- * apps/dtx_engine.c take the fix:
- *  - dtx_fix44_on_event(), for a report (NEW..BUSINESS_REJECT) of a session
- *    it does not own, runs only the ClOrdID release switch at its end
- *    (clord_entry() decodes the slot from the id, so any FIX id is found),
- *    stores and writes nothing, and still returns DTX_EINVAL;
- *  - h_event() in apps/dtx_engine.c calls it for every event, not only for
- *    sessions dtx_fix44_owns_session() accepts.
- * Then remove `.disabled = true` below.
+ * Fails on 1f5b84b..d8f1fbf (clordids_live stays 1). The fix:
+ * dtx_fix44_on_event(), for a report of a session it does not own, runs only
+ * the ClOrdID release step (ids of the event's account only), stores and
+ * writes nothing, and still returns DTX_EINVAL; h_event() in
+ * apps/dtx_engine.c hands it every event.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -43,8 +38,7 @@ static void start(void)
     S = xh_logon(&H, 0, XH_KEY_TRADER, "FIRM7", NOW);
 }
 static void teardown(void) { xh_fini(&H); }
-/* Disabled until the fix above is in. */
-TestSuite(fix44_clordid_foreign_reports, .init = start, .fini = teardown, .disabled = true);
+TestSuite(fix44_clordid_foreign_reports, .init = start, .fini = teardown);
 
 static uint32_t live(void)
 {
@@ -88,4 +82,17 @@ Test(fix44_clordid_foreign_reports, replacing_a_fixp_order_holds_the_new_name_un
     fixp_report(DTX_EV_FILL, n, 0, 0);
     cr_expect_eq(live(), 0, "its fill ends it");
     cr_expect_eq(xh_pending(&H, 0), 0);
+}
+
+Test(fix44_clordid_foreign_reports, another_accounts_report_naming_the_same_number_frees_nothing)
+{
+    xh_send(&H, 0, "F", "11=X|37=500|55=BTC-PERP|54=1|", NOW);
+    cr_assert_eq(H.ncmds, 1);
+    /* a FIXP client of account 8 whose ClOrdID has the top bit set */
+    dtx_event ev = xh_event(DTX_EV_CANCELED, FIXP_SESSION, H.cmds[0].clordid, 600, 99);
+    ev.account = 8;
+    cr_expect_eq(dtx_fix44_on_event(H.f, &ev, NOW), DTX_EINVAL);
+    cr_expect_eq(live(), 1, "X is still in flight");
+    fixp_report(DTX_EV_CANCELED, H.cmds[0].clordid, 42, 0);
+    cr_expect_eq(live(), 0);
 }
