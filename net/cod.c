@@ -72,11 +72,3 @@ uint32_t dtx_cod_retry(dtx_cod *t, const dtx_session_callbacks *cb)
     }
     return done;
 }
-
-void dtx_cod_forget(dtx_cod *t, uint32_t slot)
-{
-    if (t->slot[slot].owed) {
-        t->slot[slot].owed = 0;
-        t->n_owed--;
-    }
-}

@@ -10,6 +10,8 @@
  * (dtx_cod_settle), so an old disconnect never cancels orders placed after
  * the reconnect. A session owes at most one: a second disconnect while the
  * first is owed changes nothing (the command cancels whatever rests then).
+ * A slot given to another session is settled first (dtx_cod_settle): what
+ * it owes is never dropped.
  *
  * A dtx_cod is a table over the layer's session slots, reserved at creation;
  * slot + session_base is the session number put in the command. Calls submit
@@ -57,9 +59,6 @@ int dtx_cod_settle(dtx_cod *t, const dtx_session_callbacks *cb, uint32_t slot);
 /* Timer: submits what every session owes, in slot order, until the ring is
  * full. Returns how many were submitted. */
 uint32_t dtx_cod_retry(dtx_cod *t, const dtx_session_callbacks *cb);
-
-/* Slot is given to another session: what it owed is dropped. */
-void dtx_cod_forget(dtx_cod *t, uint32_t slot);
 
 /* 1 while session `slot` owes a cancel-on-disconnect. */
 static inline int dtx_cod_owed(const dtx_cod *t, uint32_t slot) { return t->slot[slot].owed; }

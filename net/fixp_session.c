@@ -377,7 +377,15 @@ static int32_t session_alloc(dtx_sessions *s, uint64_t now)
             (oldest < 0 || s->sess[i].detached_at < s->sess[oldest].detached_at))
             oldest = (int32_t)i;
     }
-    return oldest; /* an expired session's slot is reused, its SessionId forgotten */
+    /* An expired session's slot is reused, its SessionId forgotten; what it
+     * owes is not: its cancel-on-disconnect goes to the core first, so its
+     * orders stop resting and the new session's orders come after it. */
+    int cod = oldest >= 0 ? dtx_cod_settle(&s->cod, &s->cb, (uint32_t)oldest) : 0;
+    if (cod < 0)
+        return -2; /* ring full: the slot waits for a later Negotiate */
+    if (cod > 0)
+        s->st.app_submitted++;
+    return oldest;
 }
 
 static int reject_close(dtx_sessions *s, uint32_t ci, uint64_t now)
@@ -416,7 +424,8 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
         si = session_alloc(s, now);
         if (si < 0) {
             code = DTX_FIXP_NEGOTIATION_REJECT_CODE_UNSPECIFIED;
-            why = "session table full";
+            why = si == -1 ? "session table full"
+                           : "session table full until a cancel-on-disconnect is submitted";
         }
     }
     if (code != 0xFF) {
@@ -429,8 +438,7 @@ static int on_negotiate(dtx_sessions *s, uint32_t ci, const dtx_frame *f, uint64
     }
     session *se = &s->sess[si];
     if (se->used) {
-        s->st.sessions_held--; /* reused expired slot */
-        dtx_cod_forget(&s->cod, (uint32_t)si);
+        s->st.sessions_held--; /* reused expired slot (its cancel-on-disconnect settled) */
         for (uint32_t i = 0; i < s->n_dropcopy; i++)
             if (s->dropcopy[i] == (uint16_t)si)
                 s->dropcopy[i] = s->dropcopy[--s->n_dropcopy];

@@ -2,7 +2,8 @@
  * net_cod.c - the cancel-on-disconnect table both gateways share
  * (net/cod.h): one command per disconnect, owed while the ring is full,
  * retried by the timer in slot order, settled before the session's next
- * order, forgotten when the slot goes to another session.
+ * order (also before the slot goes to another session: see
+ * tests/session_cod_slot_reuse.c).
  */
 #include <criterion/criterion.h>
 
@@ -64,15 +65,4 @@ Test(net_cod, a_full_ring_leaves_it_owed_once_until_the_timer_or_the_next_order)
     cr_expect_eq(cmds[1].account, 5);
     cr_expect_eq(dtx_cod_retry(&T, &CB), 0);
     cr_expect_eq(ncmds, 2);
-}
-
-Test(net_cod, a_reused_slot_forgets_what_it_owed)
-{
-    full = 1;
-    dtx_cod_disconnect(&T, &CB, 1, 9);
-    dtx_cod_forget(&T, 1);
-    full = 0;
-    cr_expect_eq(dtx_cod_retry(&T, &CB), 0);
-    cr_expect_eq(dtx_cod_settle(&T, &CB, 1), 0);
-    cr_expect_eq(ncmds, 0);
 }
