@@ -141,6 +141,49 @@ static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev
     w[15] = a.w120;
 }
 
+/* A move that rests at once: REPLACED and then ADDED about order h (already
+ * appended to its level, o->shown set), written together. The two differ only
+ * in type, flags, ExecID, OrigClOrdID and LastQty (ADDED's shown quantity):
+ * the words they share are composed once and stored twice (apart, as
+ * ev_put_order() twice, each report cost about 50 instructions). */
+static inline void ev_put_replaced_added(dtx_engine *e, const dtx_book *b, uint32_t h, uint8_t flags,
+                                         uint64_t orig_clordid)
+{
+    if (unlikely(e->ev_n > EVBUF_CAP - 2))
+        flush(e);
+    const dtx_order *o = &e->orders[h];
+    const dtx_command *c = e->cmd;
+    uint32_t sot;
+    memcpy(&sot, &o->side, sizeof sot);
+    sot = (sot & 0xffffffu) + 1; /* side + 1 (dtx_side), ord_type, tif (asserted in ev_put_order) */
+    uint64_t w0 = EV_AT(side, sot);
+    uint64_t w16 = EV_AT(session, o->session) | EV_AT(security_id, b->security_id);
+    uint64_t w24 = EV_AT(account, o->account);
+    uint64_t seq = c->seq, ts = c->ts, exec_id = e->next_exec_id, order_id = order_id_of(o, h);
+    uint64_t clordid = o->clordid, price = (uint64_t)order_price(b, o);
+    uint64_t qty = o->qty, leaves = o->leaves, shown = o->shown;
+    e->next_exec_id = exec_id + 2;
+    ev_word *w = (ev_word *)(void *)&e->ev[e->ev_n];
+    e->ev_n += 2;
+    w[0] = w0 | EV_AT(type, DTX_EV_REPLACED) | EV_AT(flags, flags);
+    w[16] = w0 | EV_AT(type, DTX_EV_ADDED);
+    w[1] = 0, w[17] = 0;
+    w[2] = w16, w[18] = w16;
+    w[3] = w24, w[19] = w24;
+    w[4] = seq, w[20] = seq;
+    w[5] = ts, w[21] = ts;
+    w[6] = exec_id, w[22] = exec_id + 1;
+    w[7] = order_id, w[23] = order_id;
+    w[8] = clordid, w[24] = clordid;
+    w[9] = orig_clordid, w[25] = 0;
+    w[10] = price, w[26] = price;
+    w[11] = qty, w[27] = qty;
+    w[12] = 0, w[28] = shown;
+    w[13] = leaves, w[29] = leaves;
+    w[14] = qty - leaves, w[30] = qty - leaves;
+    w[15] = 0, w[31] = 0;
+}
+
 /* The response to a command that names no order of its own (rejects). */
 static inline void ev_request(dtx_event *ev, const dtx_command *c)
 {
@@ -450,6 +493,18 @@ __attribute__((noinline)) static int arrive_slow(dtx_engine *e, dtx_book *b, uin
     return 1;
 }
 
+/* Whether arriving order o rests at once: a limit order, not IOC or FOK,
+ * whose price does not reach the best opposite level. */
+static inline int arrival_rests(const dtx_book *b, const dtx_order *o)
+{
+    if ((o->ord_type == DTX_ORD_LIMIT || o->ord_type == DTX_ORD_STOP_LIMIT) && o->tif != DTX_TIF_IOC &&
+        o->tif != DTX_TIF_FOK) {
+        uint32_t best = b->best[o->side ^ 1];
+        return best == DTX_NONE || !reaches(o->side, best, o->level);
+    }
+    return 0;
+}
+
 /* Order h (active, not indexed, open quantity > 0) arrives: match, then rest
  * or cancel the remainder. ix is index_hash() of its account and ClOrdID (the
  * caller has it from the duplicate check). Returns 1 when it rests. Most
@@ -457,14 +512,9 @@ __attribute__((noinline)) static int arrive_slow(dtx_engine *e, dtx_book *b, uin
  * the book: that path inline, matching out of line. */
 static inline int arrive(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
-    const dtx_order *o = &e->orders[h];
-    if ((o->ord_type == DTX_ORD_LIMIT || o->ord_type == DTX_ORD_STOP_LIMIT) && o->tif != DTX_TIF_IOC &&
-        o->tif != DTX_TIF_FOK) {
-        uint32_t best = b->best[o->side ^ 1];
-        if (best == DTX_NONE || !reaches(o->side, best, o->level)) {
-            rest(e, b, h, ix);
-            return 1;
-        }
+    if (arrival_rests(b, &e->orders[h])) {
+        rest(e, b, h, ix);
+        return 1;
     }
     return arrive_slow(e, b, h, ix);
 }
@@ -835,11 +885,20 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     o->peak = (uint32_t)c->display_qty;
     o->level = level;
 
+    uint8_t flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
+    if (!kept && st == OS_RESTING && arrival_rests(b, o)) {
+        /* most moves: re-priced, nothing to trade with; arrive()'s rest,
+         * with both reports written together */
+        o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+        level_append(e, b, h);
+        index_insert_hashed(e, h, ix);
+        ev_put_replaced_added(e, b, h, flags, old_clordid);
+        run_triggers(e, b);
+        return;
+    }
     ev_put_order(e, b, h,
-                 (ev_about){.type = DTX_EV_REPLACED,
-                            .flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) |
-                                               (kept ? DTX_EVF_PRIORITY_KEPT : 0)),
-                            .clordid = o->clordid, .orig_clordid = old_clordid, .price = order_price(b, o)});
+                 (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
+                            .orig_clordid = old_clordid, .price = order_price(b, o)});
 
     if (kept || st == OS_STOP) {
         index_insert_hashed(e, h, ix);
