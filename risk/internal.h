@@ -421,13 +421,16 @@ static inline int risk_side_requirement64(const risk_inst *in, int64_t im_rate, 
                risk_money_ceil64(in, loss) + risk_rate_ceil64(risk_money_ceil64(in, notional), in->taker_fee);
         return 1;
     }
-    int64_t e = buy ? ref + d : low; /* ref + d: no overflow, both <= 2^62 checked below */
+    /* ref and D below 2^62 first: then ref + D cannot overflow (a mark may be
+     * anything up to INT64_MAX) */
+    if (unlikely((ref | d) >> 62 != 0))
+        return 0;
+    int64_t e = buy ? ref + d : low;
     int64_t g = buy ? d : ref - low;
     int64_t open, rq, t1, t2, loss, notional;
     /* one overflow check per statement: several of them read what the one
      * before wrote, and the operands of | are unsequenced */
-    int bad = (ref | d) >> 62 != 0;
-    bad |= __builtin_add_overflow(oq, om, &open);
+    int bad = __builtin_add_overflow(oq, om, &open);
     bad |= __builtin_mul_overflow(oq, ref, &t1);
     bad |= __builtin_sub_overflow(ox, t1, &loss);
     bad |= __builtin_mul_overflow(om, g, &t2);

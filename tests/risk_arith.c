@@ -124,3 +124,32 @@ Test(risk_arith, side_requirement_fast_path_equals_the_128_bit_one)
     cr_assert_gt(unchecked, n / 10, "the unchecked 64-bit path ran %llu times of %llu",
                  (unsigned long long)unchecked, (unsigned long long)n);
 }
+
+/* The checked 64-bit path is reached when the unchecked one's bound is 0, e.g.
+ * a reference above 2.5e17 (the oracle may set any mark > 0). Its edge price
+ * ref + D was formed before the check that ref and D are below 2^62: with a
+ * mark near INT64_MAX that sum overflowed (undefined behaviour: UBSan aborts
+ * the asan build) before the path gave up for the 128-bit one. */
+Test(risk_arith, side_requirement_with_a_reference_near_int64_max_equals_the_128_bit_one)
+{
+    static const int64_t refs[] = {INT64_MAX, INT64_MAX - 10, (int64_t)1 << 62, ((int64_t)1 << 62) - 1,
+                                   4000000000000000000LL, 250000000000000001LL};
+    static const int64_t bands[] = {0, 1, 10000000, 500000000, DTX_RISK_RATE_ONE};
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+        for (size_t j = 0; j < sizeof bands / sizeof bands[0]; j++)
+            for (int side = DTX_SIDE_BUY; side <= DTX_SIDE_SELL; side++) {
+                risk_inst in = {.mult = 1000000, .ref = refs[i], .band_rate = bands[j], .taker_fee = 500000};
+                in.mdiv = RISK_X_PER_MONEY / in.mult;
+                risk_recip_init(in.mdiv, &in.mdiv_mul, &in.mdiv_shift);
+                in.band_amt = (int64_t)risk_rate_ceil(in.ref, in.band_rate);
+                in.qmax = (int64_t)(RISK_QMAX_NUM / ((i128)in.ref + in.band_amt)); /* 0 here */
+                cr_assert_eq(in.qmax, 0);
+                int64_t a = dtx_risk_side_requirement(&in, 10000000, side, 0, 1, 100000000000LL, 0);
+                int64_t b = dtx_risk_side_requirement_wide(&in, 10000000, side, 0, 1, 100000000000LL, 0);
+                cr_assert_eq(a, b, "ref %lld band %lld side %d", (long long)in.ref, (long long)in.band_rate, side);
+                a = dtx_risk_side_requirement(&in, 10000000, side, 0, 0, 0, 1);
+                b = dtx_risk_side_requirement_wide(&in, 10000000, side, 0, 0, 0, 1);
+                cr_assert_eq(a, b, "priceless: ref %lld band %lld side %d", (long long)in.ref,
+                             (long long)in.band_rate, side);
+            }
+}
