@@ -118,6 +118,8 @@ static uint64_t clord_map(dtx_fix44 *f, uint32_t slot, const char *s, size_t n, 
     c->used = 1;
     c->refs = 0;
     c->aux = 0;
+    c->held = 0;
+    c->ost = 0;
     c->orig[0] = 0;
     c->next_free = 0;
     memcpy(c->s, s, n);
@@ -190,6 +192,43 @@ static void release_of(dtx_fix44 *f, uint32_t account, uint64_t id)
     uint32_t slot = (uint32_t)(id >> 47) & 0xFFFFu;
     if (slot < f->cfg.max_sessions && f->sess[slot].account == account)
         clord_release(f, id);
+}
+
+/* Request id (F or G) was submitted: it also holds the entry its 41 named
+ * (orig), so its answer still finds that order's last OrdStatus when the
+ * order ended first. One hold per entry: a ClOrdID reused by a second
+ * request in flight takes none. */
+static void hold_named(dtx_fix44 *f, uint64_t id, uint64_t orig)
+{
+    fclord *x = clord_entry(f, id), *a = clord_entry(f, orig);
+    if (x && a && !x->held) {
+        a->refs++;
+        x->held = orig;
+    }
+}
+
+/* Request id (of account) is answered: the entry it held goes. */
+static void release_held(dtx_fix44 *f, uint32_t account, uint64_t id)
+{
+    if (!(id & CLORD_TOP))
+        return;
+    uint32_t slot = (uint32_t)(id >> 47) & 0xFFFFu;
+    if (slot >= f->cfg.max_sessions || f->sess[slot].account != account)
+        return;
+    fclord *x = clord_entry(f, id);
+    if (x && x->held) {
+        uint64_t h = x->held;
+        x->held = 0;
+        clord_release(f, h);
+    }
+}
+
+/* The OrdStatus of the order orig names (8 when unknown), for a reject of
+ * a request naming it. */
+static char status_named(const dtx_fix44 *f, uint64_t orig)
+{
+    const fclord *a = clord_entry(f, orig);
+    return a && a->ost ? a->ost : '8';
 }
 
 /* Frees the entry of id when nothing holds it (a message answered by the
@@ -317,7 +356,7 @@ static void local_reject(dtx_fix44 *f, uint32_t slot, const dtx_command *cmd, ui
         e->order_id = cmd->order_id;
         e->response_to = cmd->type == DTX_CMD_REPLACE ? DTX_CXL_REJ_REPLACE : DTX_CXL_REJ_CANCEL;
         ford *o = order_get(f, cmd->order_id, 0);
-        r.ord_status = o ? o->status : '8';
+        r.ord_status = o ? o->status : status_named(f, cmd->orig_clordid);
         const fclord *rq = clord_entry(f, cmd->clordid); /* 41 as sent, known or not */
         if (rq && rq->orig[0])
             snprintf(r.ocl, sizeof r.ocl, "%s", rq->orig);
@@ -560,6 +599,9 @@ int dtx_fix44_on_app(dtx_fix44 *f, uint32_t ci, const fix_msg *m, uint64_t seq, 
                 return R_RETRY;
             }
             clord_hold(f, cmd.clordid);
+            if (cmd.orig_clordid &&
+                (cmd.type == DTX_CMD_CANCEL || cmd.type == DTX_CMD_REPLACE))
+                hold_named(f, cmd.clordid, cmd.orig_clordid);
             dtx_bucket_take(&se->throttle);
             f->st.app_submitted++;
         }
@@ -583,6 +625,8 @@ int dtx_fix44_owns_session(const dtx_fix44 *f, uint32_t session)
  * never free a FIX entry. */
 static void release_ended(dtx_fix44 *f, const dtx_event *ev)
 {
+    if (ev->type != DTX_EV_FILL && ev->type != DTX_EV_NEW) /* a request's answer */
+        release_held(f, ev->account, ev->clordid);
     switch (ev->type) {
     case DTX_EV_FILL:
         if (ev->leaves_qty == 0)
@@ -606,6 +650,34 @@ static void release_ended(dtx_fix44 *f, const dtx_event *ev)
     default:
         break;
     }
+}
+
+/* The OrdStatus report ev gives its order, kept on the order's name (and
+ * on the old name of a replaced one) for a later OrderCancelReject. */
+static void note_status(dtx_fix44 *f, const dtx_event *ev)
+{
+    uint64_t name = ev->clordid, also = 0;
+    char st;
+    switch (ev->type) {
+    case DTX_EV_NEW: st = '0'; break;
+    case DTX_EV_FILL: st = ev->ord_status == DTX_STATUS_FILLED ? '2' : '1'; break;
+    case DTX_EV_CANCELED:
+        if (ev->orig_clordid)
+            name = ev->orig_clordid; /* solicited: clordid is the request's */
+        st = ev->cancel_reason == DTX_CANCEL_EXPIRED ? 'C' : '4';
+        break;
+    case DTX_EV_REPLACED:
+        also = ev->orig_clordid;
+        st = ev->cum_qty > 0 ? '1' : '0';
+        break;
+    case DTX_EV_REJECT: st = '8'; break;
+    default: return;
+    }
+    fclord *c = clord_entry(f, name);
+    if (c)
+        c->ost = st;
+    if (also && (c = clord_entry(f, also)) != NULL)
+        c->ost = st;
 }
 
 dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
@@ -659,8 +731,10 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
         break;
     case DTX_EV_CANCEL_REJECT: {
         o = order_get(f, ev->order_id, 0);
-        r.ord_status = o ? o->status : '8';
         const fclord *rq = clord_entry(f, ev->clordid); /* held until this answer */
+        /* the order's status: by OrderID while it works, else by the name
+         * the request held (a fill that won the race: 2) */
+        r.ord_status = o ? o->status : status_named(f, rq && rq->held ? rq->held : ev->orig_clordid);
         if (rq && rq->orig[0])
             snprintf(r.ocl, sizeof r.ocl, "%s", rq->orig);
         break;
@@ -677,6 +751,7 @@ dtx_status dtx_fix44_on_event(dtx_fix44 *f, const dtx_event *ev, uint64_t now)
     default:
         break;
     }
+    note_status(f, ev);
     dtx_fix44_store_out(f, slot, &r, now);
     release_ended(f, ev); /* the strings are in the stored record */
     return DTX_OK;

@@ -64,11 +64,15 @@ typedef struct fix_stored {
 
 /* One ClOrdID string of a session (see the invariants in fix44_app.c). */
 typedef struct fclord {
+    uint64_t held;      /* F, G in flight: the entry its 41 names, which it
+                           holds (one reference) until its answer; 0 none */
     uint32_t refs;      /* orders working and requests in flight naming it */
     uint32_t next_free; /* free: the next free entry + 1, 0 = none */
     uint16_t gen;       /* bumped when freed (15 bits used) */
     uint8_t used;
     uint8_t aux;        /* q: MassCancelRequestType */
+    char ost;           /* the OrdStatus last reported for the order of this
+                           name (0 none), for an OrderCancelReject's 39 */
     char s[DTX_FIX44_CLORDID_MAX + 1];
     char orig[DTX_FIX44_CLORDID_MAX + 1]; /* F, G: OrigClOrdID (41) as sent, echoed
                                              by the OrderCancelReject */

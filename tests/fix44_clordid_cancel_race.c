@@ -35,6 +35,13 @@ static void start(void)
 static void teardown(void) { xh_fini(&H); }
 TestSuite(fix44_clordid_cancel_race, .init = start, .fini = teardown);
 
+static uint32_t live(void)
+{
+    dtx_fix44_stats st;
+    dtx_fix44_stats_get(H.f, &st);
+    return st.clordids_live;
+}
+
 static void event(uint8_t type, uint64_t clordid, uint64_t orig, uint64_t order_id,
                   int64_t leaves)
 {
@@ -83,4 +90,38 @@ Test(fix44_clordid_cancel_race, a_cancel_in_flight_when_its_order_fills_is_rejec
     cr_expect_str_eq(xh_get(&m, 11), "X");
     cr_expect_str_eq(xh_get(&m, 41), "A", "OrigClOrdID as the client sent it, not %s",
                      xh_get(&m, 41));
+    cr_expect_str_eq(xh_get(&m, 39), "2", "the order is filled, not %s", xh_get(&m, 39));
+    cr_expect_eq(live(), 0, "both entries free once the cancel is answered");
+}
+
+Test(fix44_clordid_cancel_race, a_replace_that_crosses_a_partial_fill_is_rejected_with_status_1)
+{
+    uint64_t a = working_order_a();
+    xh_send(&H, 0, "G", "11=Y|41=A|55=BTC-PERP|54=1|38=10|44=101|", NOW);
+    cr_assert_eq(H.ncmds, 2);
+    uint64_t y = H.cmds[1].clordid;
+    event(DTX_EV_FILL, a, 0, 77, 4);
+    fix_msg m = xh_expect(&H, 0, "8");
+    cr_expect_str_eq(xh_get(&m, 39), "1");
+    dtx_event ev = xh_event(DTX_EV_CANCEL_REJECT, (uint32_t)S, y, 0, 900);
+    ev.orig_clordid = a;
+    ev.reject_reason = DTX_REJ_QTY_OUT_OF_RANGE;
+    ev.response_to = DTX_CXL_REJ_REPLACE;
+    cr_assert_eq(dtx_fix44_on_event(H.f, &ev, NOW), DTX_OK);
+    m = xh_expect(&H, 0, "9");
+    cr_expect_str_eq(xh_get(&m, 41), "A");
+    cr_expect_str_eq(xh_get(&m, 39), "1", "partially filled and working, not %s",
+                     xh_get(&m, 39));
+    cr_expect_eq(live(), 1, "A works on");
+}
+
+Test(fix44_clordid_cancel_race, a_local_reject_of_a_cancel_by_name_reports_the_orders_status)
+{
+    working_order_a();
+    xh_send(&H, 0, "F", "11=Z|41=A|55=BTC-PERP|54=7|", NOW);
+    cr_expect_eq(H.ncmds, 1, "answered by the gateway");
+    fix_msg m = xh_expect(&H, 0, "9");
+    cr_expect_str_eq(xh_get(&m, 58), "reason=19 InvalidField");
+    cr_expect_str_eq(xh_get(&m, 39), "0", "A is New, not %s", xh_get(&m, 39));
+    cr_expect_eq(live(), 1);
 }

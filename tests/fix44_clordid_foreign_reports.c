@@ -96,3 +96,17 @@ Test(fix44_clordid_foreign_reports, another_accounts_report_naming_the_same_numb
     fixp_report(DTX_EV_CANCELED, H.cmds[0].clordid, 42, 0);
     cr_expect_eq(live(), 0);
 }
+
+Test(fix44_clordid_foreign_reports, canceling_by_41_a_fixp_order_renamed_over_fix_frees_every_entry)
+{
+    xh_send(&H, 0, "G", "11=N|37=500|55=BTC-PERP|54=1|38=10|44=101|", NOW);
+    uint64_t n = H.cmds[0].clordid;
+    fixp_report(DTX_EV_REPLACED, n, 42, 10);
+    xh_send(&H, 0, "F", "11=X|41=N|55=BTC-PERP|54=1|", NOW);
+    cr_assert_eq(H.ncmds, 2);
+    cr_assert_eq(H.cmds[1].orig_clordid, n);
+    cr_expect_eq(live(), 2);
+    fixp_report(DTX_EV_CANCELED, H.cmds[1].clordid, n, 0);
+    cr_expect_eq(live(), 0, "X answered, N's order done, the hold on N gone");
+    cr_expect_eq(xh_pending(&H, 0), 0);
+}
