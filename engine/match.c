@@ -141,13 +141,13 @@ static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev
     w[15] = a.w120;
 }
 
-/* A move that rests at once: REPLACED and then ADDED about order h (already
- * appended to its level, o->shown set), written together. The two differ only
- * in type, flags, ExecID, OrigClOrdID and LastQty (ADDED's shown quantity):
- * the words they share are composed once and stored twice (apart, as
- * ev_put_order() twice, each report cost about 50 instructions). */
-static inline void ev_put_replaced_added(dtx_engine *e, const dtx_book *b, uint32_t h, uint8_t flags,
-                                         uint64_t orig_clordid)
+/* An order that rests at once (already appended to its level, o->shown set):
+ * its first report a (NEW or REPLACED; a.clordid and a.price the order's own)
+ * and then ADDED, written together. ADDED differs only in type, flags, w8,
+ * ExecID, OrigClOrdID, LastQty (the shown quantity) and w120: the words they
+ * share are composed once and stored twice (as two ev_put_order() calls each
+ * report cost about 50 instructions). */
+static inline void ev_put_then_added(dtx_engine *e, const dtx_book *b, uint32_t h, ev_about a)
 {
     if (unlikely(e->ev_n > EVBUF_CAP - 2))
         flush(e);
@@ -160,28 +160,27 @@ static inline void ev_put_replaced_added(dtx_engine *e, const dtx_book *b, uint3
     uint64_t w16 = EV_AT(session, o->session) | EV_AT(security_id, b->security_id);
     uint64_t w24 = EV_AT(account, o->account);
     uint64_t seq = c->seq, ts = c->ts, exec_id = e->next_exec_id, order_id = order_id_of(o, h);
-    uint64_t clordid = o->clordid, price = (uint64_t)order_price(b, o);
     uint64_t qty = o->qty, leaves = o->leaves, shown = o->shown;
     e->next_exec_id = exec_id + 2;
     ev_word *w = (ev_word *)(void *)&e->ev[e->ev_n];
     e->ev_n += 2;
-    w[0] = w0 | EV_AT(type, DTX_EV_REPLACED) | EV_AT(flags, flags);
+    w[0] = w0 | EV_AT(type, a.type) | EV_AT(flags, a.flags);
     w[16] = w0 | EV_AT(type, DTX_EV_ADDED);
-    w[1] = 0, w[17] = 0;
+    w[1] = a.w8, w[17] = 0;
     w[2] = w16, w[18] = w16;
     w[3] = w24, w[19] = w24;
     w[4] = seq, w[20] = seq;
     w[5] = ts, w[21] = ts;
     w[6] = exec_id, w[22] = exec_id + 1;
     w[7] = order_id, w[23] = order_id;
-    w[8] = clordid, w[24] = clordid;
-    w[9] = orig_clordid, w[25] = 0;
-    w[10] = price, w[26] = price;
+    w[8] = a.clordid, w[24] = a.clordid;
+    w[9] = a.orig_clordid, w[25] = 0;
+    w[10] = (uint64_t)a.price, w[26] = (uint64_t)a.price;
     w[11] = qty, w[27] = qty;
     w[12] = 0, w[28] = shown;
     w[13] = leaves, w[29] = leaves;
     w[14] = qty - leaves, w[30] = qty - leaves;
-    w[15] = 0, w[31] = 0;
+    w[15] = a.w120, w[31] = 0;
 }
 
 /* The response to a command that names no order of its own (rejects). */
@@ -735,12 +734,23 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     o->flags = (uint8_t)((o->flags & OF_STATE_MASK) | (c->exec_inst & (OF_POST_ONLY | OF_REDUCE_ONLY)) |
                          (unsigned)c->stp << OF_STP_SHIFT);
     uint64_t accept = e->next_accept++;
-
-    ev_put_order(e, b, h,
-                 (ev_about){.type = DTX_EV_NEW, .w8 = EV_AT(exec_inst, c->exec_inst) | EV_AT(stp, c->stp),
-                            .clordid = o->clordid, .price = order_price(b, o), .w120 = (uint64_t)c->stop_px});
-
     uint64_t expire = c->tif == DTX_TIF_GTD ? c->expire_time : c->tif == DTX_TIF_DAY ? day_end(e, c->ts) : 0;
+    ev_about rep = {.type = DTX_EV_NEW, .w8 = EV_AT(exec_inst, c->exec_inst) | EV_AT(stp, c->stp),
+                    .clordid = o->clordid, .price = order_price(b, o), .w120 = (uint64_t)c->stop_px};
+
+    if (!stop && arrival_rests(b, o)) {
+        /* most new orders: nothing to trade with; arrive()'s rest, with NEW
+         * and ADDED written together */
+        o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+        level_append(e, b, h);
+        index_insert_hashed(e, h, ix);
+        ev_put_then_added(e, b, h, rep);
+        if (expire)
+            expiry_push(e, expire, h, accept);
+        run_triggers(e, b);
+        return;
+    }
+    ev_put_order(e, b, h, rep);
     if (stop) {
         order_set_state(o, OS_STOP);
         stop_push(e, &b->stops[side], h, stop_level, accept);
@@ -892,7 +902,9 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_append(e, b, h);
         index_insert_hashed(e, h, ix);
-        ev_put_replaced_added(e, b, h, flags, old_clordid);
+        ev_put_then_added(e, b, h,
+                          (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
+                                     .orig_clordid = old_clordid, .price = order_price(b, o)});
         run_triggers(e, b);
         return;
     }
