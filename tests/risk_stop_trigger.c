@@ -143,3 +143,48 @@ Test(risk_stop_trigger, reduce_only_stop_whose_position_is_gone_is_canceled)
     cr_assert_eq(rfx_position(&X, A, FX_SEC).qty, 0, "no short opened by a reduce-only stop");
     rfx_check(&X);
 }
+
+/* A cascade: D's stop fills and moves the last price to A's stop level; A's
+ * stop, no longer affordable, is canceled right after its TRIGGERED, and its
+ * reserved margin and open quantity leave the accounting; the offer it would
+ * have bought stays. */
+Test(risk_stop_trigger, stop_triggered_by_another_stops_fill_is_canceled_and_releases_its_margin)
+{
+    enum { D = 4 };
+    rfx_deposit(&X, A, 210);
+    rfx_deposit(&X, D, 10000);
+    rfx_set(&X, DTX_RISK_PARAM_MARK_PRICE, 0, FX_SEC, FX_PX(100));
+    uint64_t sa = fx_pend(&X.f, fx_stop(A, 1, FX_BUY, 103, 10));
+    uint64_t sd = fx_pend(&X.f, fx_stop(D, 1, FX_BUY, 102, 5));
+    cr_assert_eq(rfx_account(&X, A).initial_margin, 200550000);
+    fx_rest(&X.f, fx_limit(C, 10, FX_SELL, 103, 5));  /* what D's stop buys */
+    fx_rest(&X.f, fx_limit(C, 11, FX_SELL, 104, 10)); /* what A's stop would buy */
+    rfx_set(&X, DTX_RISK_PARAM_INITIAL_MARGIN, 0, FX_SEC, RATE_PCT(20));
+
+    size_t from = fx_count(&X.f);
+    print_last(102, 20);
+
+    long td = fx_find(&X.f, DTX_EV_TRIGGERED, sd, from), ta = fx_find(&X.f, DTX_EV_TRIGGERED, sa, from);
+    cr_assert(td >= 0 && ta > td, "D's stop, then A's:\n%s", fx_dump(&X.f));
+    int64_t q;
+    cr_assert_eq(fills_of(sd, &q), 1, "%s", fx_dump(&X.f));
+    cr_assert_eq(q, 5);
+    cr_assert(fx_find(&X.f, DTX_EV_FILL, sd, (size_t)td) < ta, "D traded before A's stop triggered");
+    long ca = fx_find(&X.f, DTX_EV_CANCELED, sa, (size_t)ta);
+    cr_assert_eq(ca, ta + 1, "%s", fx_dump(&X.f));
+    cr_assert_eq(fx_ev(&X.f, (size_t)ca)->cancel_reason, DTX_CANCEL_RISK);
+    cr_assert_eq(fx_ev(&X.f, (size_t)ca)->leaves_qty, 10);
+    cr_assert_eq(fills_of(sa, &q), 0);
+    cr_assert_eq((long)fx_count(&X.f), ca + 1, "nothing after A's cancel:\n%s", fx_dump(&X.f));
+
+    dtx_risk_account_view va = rfx_account(&X, A);
+    cr_assert_eq(va.open_orders, 0);
+    cr_assert_eq(va.initial_margin, 0);
+    cr_assert_eq(va.collateral, USD(210));
+    dtx_risk_position_view pa = rfx_position(&X, A, FX_SEC);
+    cr_assert_eq(pa.qty, 0);
+    cr_assert_eq(pa.open_buy_qty, 0);
+    cr_assert_eq(rfx_position(&X, D, FX_SEC).qty, 5);
+    cr_assert_eq(rfx_position(&X, C, FX_SEC).open_sell_qty, 10, "the 104 offer is untouched");
+    rfx_check(&X);
+}
