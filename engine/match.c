@@ -492,16 +492,19 @@ __attribute__((noinline)) static int arrive_slow(dtx_engine *e, dtx_book *b, uin
     return 1;
 }
 
+/* Whether limit order o's price reaches the best opposite level. */
+static inline int crosses(const dtx_book *b, const dtx_order *o)
+{
+    uint32_t best = b->best[o->side ^ 1];
+    return best != DTX_NONE && reaches(o->side, best, o->level);
+}
+
 /* Whether arriving order o rests at once: a limit order, not IOC or FOK,
  * whose price does not reach the best opposite level. */
 static inline int arrival_rests(const dtx_book *b, const dtx_order *o)
 {
-    if ((o->ord_type == DTX_ORD_LIMIT || o->ord_type == DTX_ORD_STOP_LIMIT) && o->tif != DTX_TIF_IOC &&
-        o->tif != DTX_TIF_FOK) {
-        uint32_t best = b->best[o->side ^ 1];
-        return best == DTX_NONE || !reaches(o->side, best, o->level);
-    }
-    return 0;
+    return (o->ord_type == DTX_ORD_LIMIT || o->ord_type == DTX_ORD_STOP_LIMIT) && o->tif != DTX_TIF_IOC &&
+           o->tif != DTX_TIF_FOK && !crosses(b, o);
 }
 
 /* Order h (active, not indexed, open quantity > 0) arrives: match, then rest
@@ -896,9 +899,10 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     o->level = level;
 
     uint8_t flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
-    if (!kept && st == OS_RESTING && arrival_rests(b, o)) {
+    if (!kept && st == OS_RESTING && !crosses(b, o)) {
         /* most moves: re-priced, nothing to trade with; arrive()'s rest,
-         * with both reports written together */
+         * with both reports written together (an order that was resting is a
+         * limit order, not IOC or FOK: arrival_rests() but for the price) */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_append(e, b, h);
         index_insert_hashed(e, h, ix);
