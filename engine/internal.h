@@ -278,8 +278,9 @@ static inline int64_t level_price(const dtx_book *b, uint32_t level)
     return b->min_price + (int64_t)level * b->tick;
 }
 
-/* Appends order h at the tail of its level, marking the level and best. */
-static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
+/* Appends order h at the tail of its level, marking the level and best;
+ * its state is the caller's (level_append() sets it). */
+static inline void level_link_tail(dtx_engine *e, dtx_book *b, uint32_t h)
 {
     dtx_order *o = &e->orders[h];
     dtx_level *lv = &b->levels[o->level];
@@ -298,11 +299,18 @@ static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
             b->best[o->side] = o->level;
     }
     lv->tail = h;
-    order_set_state(o, OS_RESTING);
 }
 
-/* Unlinks order h from its level; moves best when the level empties. */
-static inline __attribute__((always_inline)) void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
+/* Appends order h at the tail of its level, marking the level and best. */
+static inline void level_append(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    level_link_tail(e, b, h);
+    order_set_state(&e->orders[h], OS_RESTING);
+}
+
+/* Unlinks order h from its level; moves best when the level empties. Its
+ * state is the caller's (level_unlink() sets it). */
+static inline __attribute__((always_inline)) void level_unlink_only(dtx_engine *e, dtx_book *b, uint32_t h)
 {
     dtx_order *o = &e->orders[h];
     dtx_level *lv = &b->levels[o->level];
@@ -314,7 +322,6 @@ static inline __attribute__((always_inline)) void level_unlink(dtx_engine *e, dt
         e->orders[o->next].prev = o->prev;
     else
         lv->tail = o->prev;
-    order_set_state(o, OS_ACTIVE);
     if (!lv->head) {
         dtx_bitset *s = &b->bits[o->side];
         bitset_clear(s, o->level);
@@ -325,6 +332,14 @@ static inline __attribute__((always_inline)) void level_unlink(dtx_engine *e, dt
                 b->best[ASK] = bitset_next(s, o->level + 1);
         }
     }
+}
+
+/* Unlinks order h from its level (it becomes active); moves best when the
+ * level empties. */
+static inline __attribute__((always_inline)) void level_unlink(dtx_engine *e, dtx_book *b, uint32_t h)
+{
+    level_unlink_only(e, b, h);
+    order_set_state(&e->orders[h], OS_ACTIVE);
 }
 
 /* ---- books and prices ------------------------------------------------------ */

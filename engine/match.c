@@ -891,7 +891,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         uint32_t cut = o->leaves - leaves, hidden = o->leaves - o->shown;
         o->shown -= cut > hidden ? cut - hidden : 0;
     } else if (st == OS_RESTING) {
-        level_unlink(e, b, h);
+        level_unlink_only(e, b, h); /* still OS_RESTING: the fast path below keeps it */
     }
     o->qty = (uint32_t)c->qty;
     o->leaves = leaves;
@@ -904,7 +904,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
          * with both reports written together (an order that was resting is a
          * limit order, not IOC or FOK: arrival_rests() but for the price) */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
-        level_append(e, b, h);
+        level_link_tail(e, b, h);
         index_insert_hashed(e, h, ix);
         ev_put_then_added(e, b, h,
                           (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
@@ -920,6 +920,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         index_insert_hashed(e, h, ix);
         return;
     }
+    order_set_state(o, OS_ACTIVE); /* unlinked above */
     arrive(e, b, h, ix);
     run_triggers(e, b);
     return;
