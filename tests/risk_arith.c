@@ -153,3 +153,56 @@ Test(risk_arith, side_requirement_with_a_reference_near_int64_max_equals_the_128
                              (long long)in.band_rate, side);
             }
 }
+
+/* The unchecked 64-bit path at its bound: every quantity at qmax - 1, qmax and
+ * qmax + 1 (the last one takes the checked or the 128-bit path), the priced
+ * notional at 0, 1, 2.5e17 and 2.5e17 + 1, long and short positions, rates 1
+ * and 1e9, multipliers from 1 (money = x / 1e12) to 1e12 (money = x), and
+ * references whose ref + band edge puts qmax at 0, 1 or far above. Each
+ * against the 128-bit computation. */
+Test(risk_arith, side_requirement_at_the_unchecked_bound_equals_the_128_bit_one)
+{
+    static const int64_t mults[] = {1, 1000000, 1000000000000LL};
+    static const int64_t refs[] = {1, 999, 100000000000000LL, 125000000000000000LL, 249999999999999999LL,
+                                   250000000000000000LL};
+    static const int64_t bands[] = {0, 33333333, DTX_RISK_RATE_ONE};
+    uint64_t n = 0;
+    for (size_t mi = 0; mi < sizeof mults / sizeof mults[0]; mi++)
+        for (size_t ri = 0; ri < sizeof refs / sizeof refs[0]; ri++)
+            for (size_t bi = 0; bi < sizeof bands / sizeof bands[0]; bi++) {
+                risk_inst in = {.mult = mults[mi], .ref = refs[ri], .band_rate = bands[bi],
+                                .taker_fee = DTX_RISK_RATE_ONE / 10};
+                in.mdiv = RISK_X_PER_MONEY / in.mult;
+                risk_recip_init(in.mdiv, &in.mdiv_mul, &in.mdiv_shift);
+                in.band_amt = (int64_t)risk_rate_ceil(in.ref, in.band_rate);
+                in.qmax = (int64_t)(RISK_QMAX_NUM / ((i128)in.ref + in.band_amt)); /* as risk_inst_bump */
+                int64_t qm = in.qmax;
+                const int64_t qs[] = {0, qm > 0 ? qm - 1 : 0, qm, qm + 1};
+                const i128 oxs[] = {0, 1, RISK_QMAX_NUM, (i128)RISK_QMAX_NUM + 1};
+                /* every combination: side, |qty|, its sign, oq, om, ox, rate */
+                for (unsigned k = 0; k < 2 * 4 * 2 * 4 * 4 * 4 * 2; k++) {
+                    unsigned r = k;
+                    int side = DTX_SIDE_BUY + (int)(r % 2);
+                    r /= 2;
+                    int64_t qty = qs[r % 4];
+                    r /= 4;
+                    qty = r % 2 ? -qty : qty;
+                    r /= 2;
+                    int64_t oq = qs[r % 4];
+                    r /= 4;
+                    int64_t om = qs[r % 4];
+                    r /= 4;
+                    i128 ox = oxs[r % 4];
+                    r /= 4;
+                    int64_t rate = r % 2 ? DTX_RISK_RATE_ONE : 1;
+                    int64_t f = dtx_risk_side_requirement(&in, rate, side, qty, oq, ox, om);
+                    int64_t w = dtx_risk_side_requirement_wide(&in, rate, side, qty, oq, ox, om);
+                    cr_assert_eq(f, w,
+                                 "mult %lld ref %lld band %lld side %d qty %lld oq %lld om %lld ox %lld rate %lld",
+                                 (long long)in.mult, (long long)in.ref, (long long)in.band_rate, side, (long long)qty,
+                                 (long long)oq, (long long)om, (long long)ox, (long long)rate);
+                    n++;
+                }
+            }
+    cr_assert_gt(n, 100000);
+}
