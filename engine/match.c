@@ -778,7 +778,7 @@ static inline uint32_t find_named(dtx_engine *e, const dtx_command *c)
     uint32_t h;
     if (c->order_id) {
         h = (uint32_t)c->order_id;
-        if (h == 0 || h > e->max_orders || e->orders[h].gen != (uint32_t)(c->order_id >> 32))
+        if (h - 1u >= e->max_orders || e->orders[h].gen != (uint32_t)(c->order_id >> 32)) /* h 0 wraps */
             return DTX_NIL;
     } else {
         h = index_find(e, c->account, c->orig_clordid);
@@ -813,7 +813,8 @@ static void cmd_cancel(dtx_engine *e, const dtx_command *c)
 static void cmd_replace(dtx_engine *e, const dtx_command *c)
 {
     uint16_t rej = DTX_REJ_NONE;
-    if (c->side > DTX_SIDE_SELL || c->qty < 0 || c->display_qty < 0 || c->display_qty > c->qty ||
+    /* 0 <= display_qty <= qty: display_qty read unsigned is above qty when negative */
+    if (c->side > DTX_SIDE_SELL || c->qty < 0 || (uint64_t)c->display_qty > (uint64_t)c->qty ||
         (c->price != DTX_PRICE_NULL && c->price <= 0)) {
         emit_cancel_reject(e, c, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_REPLACE);
         return;
