@@ -372,7 +372,7 @@ static inline int64_t price_ticks(const dtx_book *b, int64_t price, int *on_tick
 static inline int ticks_level(const dtx_book *b, int64_t ticks, uint32_t *level)
 {
     int64_t l = ticks - b->min_ticks;
-    if (l < 0 || l >= (int64_t)b->n_levels)
+    if ((uint64_t)l >= b->n_levels) /* below level 0 wraps */
         return 0;
     *level = (uint32_t)l;
     return 1;
