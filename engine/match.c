@@ -46,9 +46,15 @@ static inline dtx_event *ev_new(dtx_engine *e, uint8_t type)
     return ev;
 }
 
+/* Market or stop: no limit price. ord_type is 1..4 (checked on entry), the
+ * two without a limit price the odd ones. */
+_Static_assert(DTX_ORD_MARKET == 1 && DTX_ORD_LIMIT == 2 && DTX_ORD_STOP == 3 && DTX_ORD_STOP_LIMIT == 4,
+               "no_limit_price() relies on these values");
+static inline int no_limit_price(uint8_t ord_type) { return ord_type & 1; }
+
 static inline int64_t order_price(const dtx_book *b, const dtx_order *o)
 {
-    if (o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP)
+    if (no_limit_price(o->ord_type))
         return DTX_PRICE_NULL;
     return level_price(b, o->level);
 }
@@ -467,7 +473,7 @@ static inline __attribute__((always_inline)) void rest(dtx_engine *e, dtx_book *
 __attribute__((noinline)) static int arrive_slow(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
     dtx_order *o = &e->orders[h];
-    int market = o->ord_type == DTX_ORD_MARKET || o->ord_type == DTX_ORD_STOP;
+    int market = no_limit_price(o->ord_type);
     uint32_t lim = o->level;
     if (market) {
         uint32_t best = b->best[o->side ^ 1];
