@@ -404,11 +404,14 @@ static inline uint32_t *index_bucket(const dtx_engine *e, uint64_t x)
  * matches) was tried: it cost the hot profile 8% in time (data-dependent probe
  * loops) and gave the large profile nothing measurable. */
 
-/* The working order (account, clordid), or DTX_NIL; x = index_hash(account,
- * clordid), which the caller may reuse for index_insert_hashed. */
-static inline uint32_t index_find_hashed(const dtx_engine *e, uint64_t x, uint32_t account, uint64_t clordid)
+/* The working order (account, clordid) in its bucket, or DTX_NIL; bucket =
+ * index_bucket(e, index_hash(account, clordid)), which the caller may keep
+ * for index_insert_at (the bucket array never moves: the shift and base are
+ * not reloaded after the stores in between). index_find_hashed takes the
+ * hash instead. */
+static inline uint32_t index_find_at(const dtx_engine *e, const uint32_t *bucket, uint32_t account, uint64_t clordid)
 {
-    uint32_t h = *index_bucket(e, x);
+    uint32_t h = *bucket;
     while (h) {
         const dtx_order *o = &e->orders[h];
         if (o->clordid == clordid && o->account == account)
@@ -418,17 +421,28 @@ static inline uint32_t index_find_hashed(const dtx_engine *e, uint64_t x, uint32
     return DTX_NIL;
 }
 
+static inline uint32_t index_find_hashed(const dtx_engine *e, uint64_t x, uint32_t account, uint64_t clordid)
+{
+    return index_find_at(e, index_bucket(e, x), account, clordid);
+}
+
 static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
 {
     return index_find_hashed(e, index_hash(account, clordid), account, clordid);
 }
 
+/* Indexes order h in bucket = index_bucket(e, index_hash(its account, its
+ * ClOrdID)). */
+static inline void index_insert_at(dtx_engine *e, uint32_t h, uint32_t *bucket)
+{
+    e->orders[h].hnext = *bucket;
+    *bucket = h;
+}
+
 /* Indexes order h; x = index_hash(its account, its ClOrdID). */
 static inline void index_insert_hashed(dtx_engine *e, uint32_t h, uint64_t x)
 {
-    uint32_t *b = index_bucket(e, x);
-    e->orders[h].hnext = *b;
-    *b = h;
+    index_insert_at(e, h, index_bucket(e, x));
 }
 
 static inline void index_insert(dtx_engine *e, uint32_t h)

@@ -685,7 +685,8 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
         goto reject;
     }
     uint64_t ix = index_hash(c->account, c->clordid);
-    if (index_find_hashed(e, ix, c->account, c->clordid)) {
+    uint32_t *bucket = index_bucket(e, ix);
+    if (index_find_at(e, bucket, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -752,7 +753,7 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
          * and ADDED written together */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_append(e, b, h);
-        index_insert_hashed(e, h, ix);
+        index_insert_at(e, h, bucket);
         ev_put_then_added(e, b, h, rep);
         if (expire)
             expiry_push(e, expire, h, accept);
@@ -861,7 +862,8 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         }
     }
     uint64_t ix = index_hash(c->account, c->clordid); /* o->account == c->account */
-    if (index_find_hashed(e, ix, c->account, c->clordid)) {
+    uint32_t *bucket = index_bucket(e, ix);
+    if (index_find_at(e, bucket, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -912,7 +914,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
          * limit order, not IOC or FOK: arrival_rests() but for the price) */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_link_tail(e, b, h);
-        index_insert_hashed(e, h, ix);
+        index_insert_at(e, h, bucket);
         ev_put_then_added(e, b, h,
                           (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
                                      .orig_clordid = old_clordid, .price = order_price(b, o)});
