@@ -4,8 +4,13 @@
  * Every outcome of a command is one or more 128-byte dtx_event records, in the
  * order they happened. The gateway turns them into execution reports (200-207),
  * the market data publisher into book changes, settlement into fills. A field
- * not listed for an event type is zero; the engine writes every byte of a
- * record, padding included, so event streams compare byte for byte.
+ * not listed for an event type is outside that type's contract: it is zero or,
+ * where the engine copies the order's record whole (ADDED, TRIGGERED, the
+ * order-path reports), that record's value (order_qty, cum_qty, ord_type, tif,
+ * ...); consumers must not read it. Either way the engine writes every byte of
+ * a record, padding included, from the command stream alone, so event streams
+ * compare byte for byte (tests/engine_determinism; tests/engine_differential
+ * compares the listed fields against the reference book).
  *
  * Per type (fields beyond the common header):
  *   NEW         ExecutionReportNew 200. price (null for Market/Stop), stop_px,
