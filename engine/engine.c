@@ -21,7 +21,8 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 
 /* Reserves zeroed memory, touched so no page fault is left for the hot path.
- * Tracks the total in *acc. */
+ * Adds the bytes asked for to *acc, also when they cannot be had: on success
+ * the total reserved, on failure what the configuration asked for so far. */
 static void *reserve(size_t bytes, size_t *acc)
 {
     if (bytes == 0)
@@ -31,6 +32,7 @@ static void *reserve(size_t bytes, size_t *acc)
      * transparent huge pages where the kernel offers them, so that random
      * accesses do not each pay a page walk */
     size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
+    *acc += bytes;
     void *p = NULL;
     if (posix_memalign(&p, align, bytes) != 0)
         return NULL;
@@ -39,7 +41,6 @@ static void *reserve(size_t bytes, size_t *acc)
         (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
 #endif
     memset(p, 0, bytes);
-    *acc += bytes;
     return p;
 }
 

@@ -50,8 +50,7 @@ static size_t vm_size(void)
 }
 #endif
 
-Test(engine_reserve_failure, an_order_pool_beyond_the_address_space_gives_null_and_names_its_size,
-     .disabled = true)
+Test(engine_reserve_failure, an_order_pool_beyond_the_address_space_gives_null_and_names_its_size)
 {
 #if defined(__SANITIZE_ADDRESS__)
     cr_skip_test("AddressSanitizer needs the address space RLIMIT_AS would take");
