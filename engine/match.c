@@ -534,16 +534,17 @@ static uint16_t gate_trigger(dtx_engine *e, dtx_book *b, uint32_t h)
 {
     const dtx_order *o = &e->orders[h];
     flush(e);
-    dtx_command c = *e->cmd; /* seq and ts of the command being processed */
-    c.type = DTX_CMD_NEW_ORDER;
-    c.account = o->account;
-    c.clordid = o->clordid;
-    c.security_id = b->security_id;
-    c.side = (uint8_t)(o->side + 1);
-    c.ord_type = o->ord_type;
     int64_t px = o->ord_type == DTX_ORD_STOP ? DTX_PRICE_NULL : level_price(b, o->level);
+    uint8_t exec_inst = (uint8_t)(o->flags & (OF_POST_ONLY | OF_REDUCE_ONLY));
+    /* The stop as a new order, stamped with the seq and ts of the command
+     * being processed; nothing of that command's own order fields. */
+    dtx_command c = {.type = DTX_CMD_NEW_ORDER, .session = o->session, .account = o->account,
+                     .seq = e->cmd->seq, .ts = e->cmd->ts, .security_id = b->security_id,
+                     .side = (uint8_t)(o->side + 1), .ord_type = o->ord_type, .tif = o->tif,
+                     .exec_inst = exec_inst, .clordid = o->clordid, .price = px,
+                     .stop_px = DTX_PRICE_NULL, .qty = o->qty, .display_qty = o->peak};
     dtx_gate_request gr = {.cmd = &c, .side = c.side, .ord_type = o->ord_type,
-                           .exec_inst = (uint8_t)(o->flags & (OF_POST_ONLY | OF_REDUCE_ONLY)), .trigger = 1,
+                           .exec_inst = exec_inst, .trigger = 1,
                            .security_id = b->security_id, .price = px, .order_qty = o->qty,
                            .leaves_qty = o->leaves, .old_leaves = o->leaves, .old_price = px};
     return e->gate(e->gate_ctx, &gr);
