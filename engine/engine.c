@@ -155,6 +155,8 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->buckets = reserve((size_t)nb * sizeof(uint32_t), &acc);
     e->bucket_mask = nb - 1;
     e->bucket_shift = (uint32_t)__builtin_clzll(nb) + 1; /* nb = 2^k: 64 - k */
+    uint32_t spare = e->bucket_shift - 32;                /* bucket-word bits above a handle */
+    e->tag_rmask = spare ? (1u << (31 - __builtin_clz(spare))) - 1 : 0;
     e->stats.order_bytes = acc;
     e->prefetch = cfg->prefetch == DTX_PREFETCH_ALWAYS || (cfg->prefetch == DTX_PREFETCH_AUTO && acc > PREFETCH_MIN_BYTES);
     e->ev = reserve(EVBUF_CAP * sizeof(dtx_event), &acc);

@@ -167,6 +167,7 @@ struct dtx_engine {
     uint32_t *buckets;       /* ClOrdID index */
     uint32_t bucket_mask;    /* bucket count - 1 */
     uint32_t bucket_shift;   /* 64 - log2(bucket count): the hash bits above pick */
+    uint32_t tag_rmask;      /* 2^floor(log2(spare bucket-word bits)) - 1: index_tag */
     uint32_t free_head, free_tail, n_free;
     uint32_t max_orders;
     dtx_book *books;
@@ -402,16 +403,41 @@ static inline uint32_t *index_bucket(const dtx_engine *e, uint64_t x)
  * One bucket per order slot (a power of two), chained through the orders'
  * hnext. An open-addressed table with tags (no order record read unless a tag
  * matches) was tried: it cost the hot profile 8% in time (data-dependent probe
- * loops) and gave the large profile nothing measurable. */
+ * loops) and gave the large profile nothing measurable.
+ *
+ * A bucket word holds the chain head in its low bits (bucket_mask: handles
+ * are below the bucket count) and, in the spare high bits, a one-hash Bloom
+ * filter of its chain: each member ORs in index_tag() of its hash. The filter
+ * is conservative: a removal keeps its bit (another member may share it) and
+ * only an emptied chain clears it. A ClOrdID whose bit is clear is not in the
+ * chain, so the duplicate check on a new ClOrdID usually ends without reading
+ * an order. */
+
+/* Filter bit of hash x: one of the top tag_rmask + 1 of the 32 - log2(bucket
+ * count) spare bits, picked by the low bits of x (the bucket takes the high
+ * bits); 0 when there are no spare bits (then the filter never excludes). */
+static inline uint32_t index_tag(const dtx_engine *e, uint64_t x)
+{
+    return (0x80000000u >> ((uint32_t)x & e->tag_rmask)) & ~e->bucket_mask;
+}
+
+/* Whether the filter of bucket word w excludes hash x (the key is absent). */
+static inline int index_excludes(const dtx_engine *e, uint32_t w, uint64_t x)
+{
+    return (index_tag(e, x) & ~w) != 0 || !w;
+}
 
 /* The working order (account, clordid) in its bucket, or DTX_NIL; bucket =
- * index_bucket(e, index_hash(account, clordid)), which the caller may keep
- * for index_insert_at (the bucket array never moves: the shift and base are
- * not reloaded after the stores in between). index_find_hashed takes the
- * hash instead. */
-static inline uint32_t index_find_at(const dtx_engine *e, const uint32_t *bucket, uint32_t account, uint64_t clordid)
+ * index_bucket(e, x), x = index_hash(account, clordid), which the caller may
+ * keep for index_insert_at (the bucket array never moves: the shift and base
+ * are not reloaded after the stores in between). */
+static inline uint32_t index_find_at(const dtx_engine *e, const uint32_t *bucket, uint64_t x, uint32_t account,
+                                     uint64_t clordid)
 {
-    uint32_t h = *bucket;
+    uint32_t w = *bucket;
+    if (index_excludes(e, w, x))
+        return DTX_NIL;
+    uint32_t h = w & e->bucket_mask;
     while (h) {
         const dtx_order *o = &e->orders[h];
         if (o->clordid == clordid && o->account == account)
@@ -423,7 +449,7 @@ static inline uint32_t index_find_at(const dtx_engine *e, const uint32_t *bucket
 
 static inline uint32_t index_find_hashed(const dtx_engine *e, uint64_t x, uint32_t account, uint64_t clordid)
 {
-    return index_find_at(e, index_bucket(e, x), account, clordid);
+    return index_find_at(e, index_bucket(e, x), x, account, clordid);
 }
 
 static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_t clordid)
@@ -431,18 +457,19 @@ static inline uint32_t index_find(const dtx_engine *e, uint32_t account, uint64_
     return index_find_hashed(e, index_hash(account, clordid), account, clordid);
 }
 
-/* Indexes order h in bucket = index_bucket(e, index_hash(its account, its
- * ClOrdID)). */
-static inline void index_insert_at(dtx_engine *e, uint32_t h, uint32_t *bucket)
+/* Indexes order h in bucket = index_bucket(e, x), x = index_hash(its account,
+ * its ClOrdID). */
+static inline void index_insert_at(dtx_engine *e, uint32_t h, uint32_t *bucket, uint64_t x)
 {
-    e->orders[h].hnext = *bucket;
-    *bucket = h;
+    uint32_t w = *bucket;
+    e->orders[h].hnext = w & e->bucket_mask;
+    *bucket = (w & ~e->bucket_mask) | index_tag(e, x) | h;
 }
 
 /* Indexes order h; x = index_hash(its account, its ClOrdID). */
 static inline void index_insert_hashed(dtx_engine *e, uint32_t h, uint64_t x)
 {
-    index_insert_at(e, h, index_bucket(e, x));
+    index_insert_at(e, h, index_bucket(e, x), x);
 }
 
 static inline void index_insert(dtx_engine *e, uint32_t h)
@@ -453,11 +480,18 @@ static inline void index_insert(dtx_engine *e, uint32_t h)
 static inline void index_remove(dtx_engine *e, uint32_t h)
 {
     dtx_order *o = &e->orders[h];
-    uint32_t *p = index_bucket(e, index_hash(o->account, o->clordid));
-    while (*p && *p != h)
-        p = &e->orders[*p].hnext;
-    if (*p)
-        *p = o->hnext;
+    uint32_t *bucket = index_bucket(e, index_hash(o->account, o->clordid));
+    uint32_t w = *bucket;
+    if ((w & e->bucket_mask) == h) {
+        uint32_t n = o->hnext;
+        *bucket = n ? (w & ~e->bucket_mask) | n : 0; /* an emptied chain clears its filter */
+    } else if (w & e->bucket_mask) {
+        uint32_t *p = &e->orders[w & e->bucket_mask].hnext;
+        while (*p && *p != h)
+            p = &e->orders[*p].hnext;
+        if (*p)
+            *p = o->hnext;
+    }
     o->hnext = DTX_NIL;
 }
 

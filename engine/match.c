@@ -687,7 +687,7 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     }
     uint64_t ix = index_hash(c->account, c->clordid);
     uint32_t *bucket = index_bucket(e, ix);
-    if (index_find_at(e, bucket, c->account, c->clordid)) {
+    if (index_find_at(e, bucket, ix, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -754,7 +754,7 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
          * and ADDED written together */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_append(e, b, h);
-        index_insert_at(e, h, bucket);
+        index_insert_at(e, h, bucket, ix);
         ev_put_then_added(e, b, h, rep);
         if (expire)
             expiry_push(e, expire, h, accept);
@@ -781,7 +781,7 @@ reject:
 /* ---- cancel and replace ---------------------------------------------------------------- */
 
 /* The working order a cancel or replace names, or DTX_NIL. */
-static inline uint32_t find_named(dtx_engine *e, const dtx_command *c)
+static inline __attribute__((always_inline)) uint32_t find_named(dtx_engine *e, const dtx_command *c)
 {
     uint32_t h;
     if (c->order_id) {
@@ -864,7 +864,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     }
     uint64_t ix = index_hash(c->account, c->clordid); /* o->account == c->account */
     uint32_t *bucket = index_bucket(e, ix);
-    if (index_find_at(e, bucket, c->account, c->clordid)) {
+    if (index_find_at(e, bucket, ix, c->account, c->clordid)) {
         rej = DTX_REJ_DUPLICATE_CLORDID;
         goto reject;
     }
@@ -915,7 +915,7 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
          * limit order, not IOC or FOK: arrival_rests() but for the price) */
         o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
         level_link_tail(e, b, h);
-        index_insert_at(e, h, bucket);
+        index_insert_at(e, h, bucket, ix);
         ev_put_then_added(e, b, h,
                           (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
                                      .orig_clordid = old_clordid, .price = order_price(b, o)});

@@ -105,8 +105,9 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
  * bucket): the duplicate check reads its ClOrdID, account and chain link. */
 static inline void pf_chain(const dtx_engine *e, uint64_t x)
 {
-    uint32_t h = *index_bucket(e, x);
-    if (h && h <= e->max_orders) {
+    uint32_t w = *index_bucket(e, x);
+    uint32_t h = w & e->bucket_mask;
+    if (!index_excludes(e, w, x) && h && h <= e->max_orders) {
         pf_w(&e->orders[h].clordid);
         pf_w(&e->orders[h].hnext);
     }
@@ -177,7 +178,7 @@ static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
     if (!h)
         return;
     const dtx_order *o = &e->orders[h];
-    uint32_t k = *index_bucket(e, index_hash(o->account, o->clordid));
+    uint32_t k = *index_bucket(e, index_hash(o->account, o->clordid)) & e->bucket_mask;
     if (k != h && k && k <= e->max_orders)
         pf_w(&e->orders[k].hnext);
 }
