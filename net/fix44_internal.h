@@ -25,6 +25,7 @@
 #include "dtx/types.h"
 #include "net/cod.h"
 #include "net/fix44_codec.h"
+#include "net/outbuf.h"
 #include "net/throttle.h"
 
 #define NS_PER_MS 1000000ull
@@ -109,9 +110,8 @@ typedef struct fconn {
     uint64_t rs_next, rs_end; /* resend range still to write [next, end) */
     uint64_t wr_next;     /* next MsgSeqNum to write live */
     uint32_t in_len;
-    uint32_t out_head, out_len;
     uint8_t *in;
-    uint8_t *out;
+    dtx_outbuf out;       /* send buffer (net/outbuf.h) */
 } fconn;
 
 typedef struct ford {

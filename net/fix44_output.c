@@ -24,32 +24,14 @@
 
 void dtx_fix44_flush(dtx_fix44 *f, uint32_t ci)
 {
-    fconn *c = &f->conns[ci];
-    while (c->out_len) {
-        size_t n = f->cb.write(f->cb.ctx, ci, c->out + c->out_head, c->out_len);
-        if (n == 0)
-            break;
-        if (n > c->out_len)
-            n = c->out_len;
-        c->out_head += (uint32_t)n;
-        c->out_len -= (uint32_t)n;
-    }
-    if (!c->out_len)
-        c->out_head = 0;
+    dtx_outbuf_flush(&f->conns[ci].out, &f->cb, ci);
 }
 
 /* Appends n bytes to conn's send buffer; -1 when they do not fit. */
 int dtx_fix44_out_put(dtx_fix44 *f, fconn *c, const char *p, size_t n, uint64_t now)
 {
-    uint32_t cap = f->cfg.send_buffer_bytes;
-    if (n > cap - c->out_len)
+    if (dtx_outbuf_put(&c->out, f->cfg.send_buffer_bytes, p, n) < 0)
         return -1;
-    if (c->out_head + c->out_len + n > cap) {
-        memmove(c->out, c->out + c->out_head, c->out_len);
-        c->out_head = 0;
-    }
-    memcpy(c->out + c->out_head + c->out_len, p, n);
-    c->out_len += (uint32_t)n;
     c->last_tx = now;
     return 0;
 }
@@ -325,7 +307,7 @@ int dtx_fix44_pump(dtx_fix44 *f, uint32_t ci, uint64_t now)
     uint32_t slot = (uint32_t)c->sess;
     fsess *se = &f->sess[slot];
     while (c->rs_active && c->rs_next < c->rs_end) {
-        if (f->cfg.send_buffer_bytes - c->out_len < WIRE_MAX)
+        if (dtx_outbuf_room(&c->out, f->cfg.send_buffer_bytes) < WIRE_MAX)
             return 0;
         uint64_t s = c->rs_next;
         fix_stored *r = stored(f, se, s);
@@ -352,7 +334,7 @@ int dtx_fix44_pump(dtx_fix44 *f, uint32_t ci, uint64_t now)
             dtx_fix44_conn_end(f, ci, now, 1);
             return -1;
         }
-        if (f->cfg.send_buffer_bytes - c->out_len < WIRE_MAX)
+        if (dtx_outbuf_room(&c->out, f->cfg.send_buffer_bytes) < WIRE_MAX)
             return 0;
         size_t n = encode(f, slot, stored(f, se, c->wr_next), c->wr_next, 0, now);
         if (n)

@@ -130,7 +130,7 @@ dtx_fix44 *dtx_fix44_create(const dtx_fix44_config *config, const dtx_session_ca
     for (uint32_t i = 0; i < c.max_connections; i++) {
         f->conns[i].sess = -1;
         f->conns[i].in = f->in_mem + (size_t)i * IN_CAP;
-        f->conns[i].out = f->out_mem + (size_t)i * c.send_buffer_bytes;
+        f->conns[i].out.buf = f->out_mem + (size_t)i * c.send_buffer_bytes;
     }
     return f;
 }
@@ -170,10 +170,10 @@ void dtx_fix44_conn_end(dtx_fix44 *f, uint32_t ci, uint64_t now, int call_close)
             dtx_cod_disconnect(&f->cod, &f->cb, (uint32_t)c->sess, se->account) > 0)
             f->st.app_submitted++;
     }
-    uint8_t *in = c->in, *out = c->out;
+    uint8_t *in = c->in, *out = c->out.buf;
     memset(c, 0, sizeof *c);
     c->in = in;
-    c->out = out;
+    c->out.buf = out;
     c->sess = -1;
     f->st.connections_open--;
     if (call_close)

@@ -25,18 +25,7 @@
 /* Offers pending bytes to write(). */
 void dtx_fixp_flush(dtx_sessions *s, uint32_t ci)
 {
-    conn *c = &s->conns[ci];
-    while (c->out_len) {
-        size_t n = s->cb.write(s->cb.ctx, ci, c->out + c->out_head, c->out_len);
-        if (n == 0)
-            break;
-        if (n > c->out_len)
-            n = c->out_len;
-        c->out_head += (uint32_t)n;
-        c->out_len -= (uint32_t)n;
-    }
-    if (!c->out_len)
-        c->out_head = 0;
+    dtx_outbuf_flush(&s->conns[ci].out, &s->cb, ci);
 }
 
 static const uint8_t ZERO_UUID[16];

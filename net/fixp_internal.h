@@ -32,6 +32,7 @@
 #include "dtx/sofh.h"
 #include "dtx/types.h"
 #include "net/cod.h"
+#include "net/outbuf.h"
 #include "net/throttle.h"
 
 #define NS_PER_MS 1000000ull
@@ -87,8 +88,7 @@ typedef struct conn {
     uint64_t opened_at, last_rx, last_tx, deadline;
     uint64_t retx_next, retx_end; /* retransmission batch still to write */
     uint64_t wr_next;      /* next server number to write live */
-    uint32_t out_head, out_len;
-    uint8_t *out;
+    dtx_outbuf out;        /* send buffer (net/outbuf.h) */
     dtx_sofh_reader rd;
 } conn;
 
@@ -116,24 +116,18 @@ enum { FR_OK = 0, FR_RETRY = 1, FR_CLOSED = 2 };
 
 static inline uint32_t out_room(const dtx_sessions *s, const conn *c)
 {
-    return s->cfg.send_buffer_bytes - c->out_len;
+    return dtx_outbuf_room(&c->out, s->cfg.send_buffer_bytes);
 }
 
 /* Space for n bytes at the tail (compacting), or NULL when they do not fit. */
 static inline uint8_t *out_reserve(dtx_sessions *s, conn *c, uint32_t n)
 {
-    if (n > out_room(s, c))
-        return NULL;
-    if (c->out_head + c->out_len + n > s->cfg.send_buffer_bytes) {
-        memmove(c->out, c->out + c->out_head, c->out_len);
-        c->out_head = 0;
-    }
-    return c->out + c->out_head + c->out_len;
+    return dtx_outbuf_reserve(&c->out, s->cfg.send_buffer_bytes, n);
 }
 
 static inline void out_commit(conn *c, uint32_t n, uint64_t now)
 {
-    c->out_len += n;
+    dtx_outbuf_commit(&c->out, n);
     c->last_tx = now;
 }
 

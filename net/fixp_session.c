@@ -119,7 +119,7 @@ dtx_sessions *dtx_sessions_create(const dtx_session_config *config,
     }
     for (uint32_t i = 0; i < c.max_connections; i++) {
         s->conns[i].session = -1;
-        s->conns[i].out = s->out_mem + (size_t)i * c.send_buffer_bytes;
+        s->conns[i].out.buf = s->out_mem + (size_t)i * c.send_buffer_bytes;
     }
     return s;
 }
@@ -287,9 +287,9 @@ void dtx_fixp_conn_end(dtx_sessions *s, uint32_t ci, uint64_t now, int call_clos
     if (call_close)
         dtx_fixp_flush(s, ci);
     detach(s, c, now);
-    uint8_t *out = c->out;
+    uint8_t *out = c->out.buf;
     memset(c, 0, offsetof(conn, rd));
-    c->out = out;
+    c->out.buf = out;
     c->session = -1;
     c->rd.have = 0;
     s->st.connections_open--;
@@ -328,9 +328,9 @@ dtx_status dtx_session_open(dtx_sessions *s, uint32_t ci, uint64_t now)
     conn *c = &s->conns[ci];
     if (c->state != DTX_CONN_FREE)
         return dtx_error_set(DTX_EINVAL, "connection %u is in use", ci);
-    uint8_t *out = c->out;
+    uint8_t *out = c->out.buf;
     memset(c, 0, offsetof(conn, rd));
-    c->out = out;
+    c->out.buf = out;
     c->rd.have = 0;
     c->state = DTX_CONN_OPEN;
     c->session = -1;
