@@ -1,6 +1,9 @@
 /*
- * cmdfile.c - command files (dtx/cmdfile.h): the text parser and printer, the
- * binary header, and a streaming reader that tells the two apart by the magic.
+ * cmdfile_parse.c - command files (dtx/cmdfile.h), the reading side: the text
+ * grammar's tables, the line parser, the binary header and records, parsing
+ * whole buffers, and a streaming reader that tells the two forms apart by the
+ * magic. The printers that write the same grammar back are in cmdfile_print.c;
+ * what both share is declared in common/cmdfile_internal.h.
  *
  * The text parser is fed untrusted bytes (hand-written files, fuzzers, files
  * attached to bug reports). It works in place on the caller's line: every
@@ -13,11 +16,11 @@
  * is rejected.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cmdfile_internal.h"
 #include "dtx/cmdfile.h"
 #include "dtx/types.h"
 
@@ -26,7 +29,6 @@
 #endif
 
 #define NS_PER_US 1000u
-#define PRICE9_ONE 1000000000ull
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -66,43 +68,6 @@ static const char *quote(const char *s, size_t len, char out[QUOTE_CAP])
     }
     out[o] = '\0';
     return out;
-}
-
-/* Appends to a buffer with snprintf's contract: len counts what would have
- * been written; the buffer is always NUL-terminated when cap > 0. */
-typedef struct outbuf {
-    char *buf;
-    size_t cap;
-    size_t len;
-} outbuf;
-
-static void outbuf_init(outbuf *o, char *buf, size_t cap)
-{
-    o->buf = buf;
-    o->cap = cap;
-    o->len = 0;
-    if (cap > 0)
-        buf[0] = '\0';
-}
-
-__attribute__((format(printf, 2, 3)))
-static void put(outbuf *o, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    if (o->len < o->cap)
-        n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    else
-        n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->len += (size_t)n;
-}
-
-static int outbuf_result(const outbuf *o)
-{
-    return o->len > (size_t)0x7fffffff ? 0x7fffffff : (int)o->len;
 }
 
 /* ---- numbers ---------------------------------------------------------------- */
@@ -210,30 +175,6 @@ dtx_status dtx_price9_parse(const char *s, size_t len, int64_t *out)
     return parse_price9(s, len, out) == NUM_OK ? DTX_OK : DTX_EFORMAT;
 }
 
-int dtx_price9_format(int64_t px, char *buf, size_t cap)
-{
-    outbuf o;
-    uint64_t mag;
-    outbuf_init(&o, buf, cap);
-    if (px == DTX_PRICE_NULL) {
-        put(&o, "null");
-        return outbuf_result(&o);
-    }
-    mag = px < 0 ? 0 - (uint64_t)px : (uint64_t)px;
-    if (mag % PRICE9_ONE == 0) {
-        put(&o, "%s%llu", px < 0 ? "-" : "", (unsigned long long)(mag / PRICE9_ONE));
-    } else {
-        char frac[10];
-        int n = 9;
-        snprintf(frac, sizeof frac, "%09llu", (unsigned long long)(mag % PRICE9_ONE));
-        while (n > 1 && frac[n - 1] == '0')
-            n--;
-        frac[n] = '\0';
-        put(&o, "%s%llu.%s", px < 0 ? "-" : "", (unsigned long long)(mag / PRICE9_ONE), frac);
-    }
-    return outbuf_result(&o);
-}
-
 /*
  * Time: ns since the epoch, or YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z (UTC, years from
  * 1970; the result must fit in u64 ns, i.e. before 2554-07-21T23:34:33Z).
@@ -306,52 +247,26 @@ static enum num_err parse_time(const char *s, size_t len, uint64_t *out)
 
 /* ---- names ------------------------------------------------------------------ */
 
-typedef struct enum_name {
-    unsigned value;
-    const char *name;
-} enum_name;
-
-static const enum_name side_names[] = {{DTX_SIDE_BUY, "buy"}, {DTX_SIDE_SELL, "sell"}, {0, NULL}};
-static const enum_name type_names[] = {
+/* The tables of the text grammar are read by the printers too
+ * (common/cmdfile_internal.h): one spelling for both directions. */
+const enum_name dtx_cmdfile_side_names[] = {
+    {DTX_SIDE_BUY, "buy"}, {DTX_SIDE_SELL, "sell"}, {0, NULL}};
+const enum_name dtx_cmdfile_type_names[] = {
     {DTX_ORD_MARKET, "market"}, {DTX_ORD_LIMIT, "limit"},
     {DTX_ORD_STOP, "stop"}, {DTX_ORD_STOP_LIMIT, "stoplimit"}, {0, NULL}};
-static const enum_name tif_names[] = {
+const enum_name dtx_cmdfile_tif_names[] = {
     {DTX_TIF_DAY, "day"}, {DTX_TIF_GTC, "gtc"}, {DTX_TIF_IOC, "ioc"},
     {DTX_TIF_FOK, "fok"}, {DTX_TIF_GTD, "gtd"}, {0, NULL}};
-static const enum_name stp_names[] = {
+const enum_name dtx_cmdfile_stp_names[] = {
     {DTX_STP_CANCEL_NEWEST, "newest"}, {DTX_STP_CANCEL_OLDEST, "oldest"},
     {DTX_STP_CANCEL_BOTH, "both"}, {DTX_STP_DECREMENT_AND_CANCEL, "decrement"}, {0, NULL}};
-static const enum_name status_names[] = {
+const enum_name dtx_cmdfile_status_names[] = {
     {DTX_TRADING_OPEN, "open"}, {DTX_TRADING_HALTED, "halted"},
     {DTX_TRADING_CLOSED, "closed"}, {0, NULL}};
 
-static const char *enum_lookup(const enum_name *t, unsigned v)
-{
-    for (; t->name; t++)
-        if (t->value == v)
-            return t->name;
-    return NULL;
-}
-
 /* ---- the text grammar ---------------------------------------------------- */
 
-enum field_id {
-    F_SEQ, F_TS, F_ACCT, F_SESS, F_SEC, F_CLID, F_ORIG, F_OID, F_SIDE, F_TYPE,
-    F_TIF, F_PX, F_STOP, F_QTY, F_DISPLAY, F_EXPIRE, F_POSTONLY, F_REDUCEONLY,
-    F_EXEC, F_STP, F_STATUS, F_COUNT
-};
-#define B(f) (1u << (f))
-
-enum field_kind { K_U64, K_U32, K_U16, K_U8, K_I64, K_PRICE, K_TIME, K_ENUM, K_FLAG };
-
-typedef struct field_def {
-    const char *key;
-    uint8_t kind;
-    const enum_name *names; /* K_ENUM */
-    const char *what;       /* K_ENUM: "a side" */
-} field_def;
-
-static const field_def fields[F_COUNT] = {
+const field_def dtx_cmdfile_fields[F_COUNT] = {
     [F_SEQ] = {"seq", K_U64, NULL, NULL},
     [F_TS] = {"ts", K_TIME, NULL, NULL},
     [F_ACCT] = {"acct", K_U32, NULL, NULL},
@@ -360,9 +275,10 @@ static const field_def fields[F_COUNT] = {
     [F_CLID] = {"clid", K_U64, NULL, NULL},
     [F_ORIG] = {"orig", K_U64, NULL, NULL},
     [F_OID] = {"oid", K_U64, NULL, NULL},
-    [F_SIDE] = {"side", K_ENUM, side_names, "a side (buy, sell"},
-    [F_TYPE] = {"type", K_ENUM, type_names, "an order type (market, limit, stop, stoplimit"},
-    [F_TIF] = {"tif", K_ENUM, tif_names, "a time in force (day, gtc, ioc, fok, gtd"},
+    [F_SIDE] = {"side", K_ENUM, dtx_cmdfile_side_names, "a side (buy, sell"},
+    [F_TYPE] = {"type", K_ENUM, dtx_cmdfile_type_names,
+                "an order type (market, limit, stop, stoplimit"},
+    [F_TIF] = {"tif", K_ENUM, dtx_cmdfile_tif_names, "a time in force (day, gtc, ioc, fok, gtd"},
     [F_PX] = {"px", K_PRICE, NULL, NULL},
     [F_STOP] = {"stop", K_PRICE, NULL, NULL},
     [F_QTY] = {"qty", K_I64, NULL, NULL},
@@ -371,20 +287,14 @@ static const field_def fields[F_COUNT] = {
     [F_POSTONLY] = {"postonly", K_FLAG, NULL, NULL},
     [F_REDUCEONLY] = {"reduceonly", K_FLAG, NULL, NULL},
     [F_EXEC] = {"exec", K_U8, NULL, NULL},
-    [F_STP] = {"stp", K_ENUM, stp_names, "a self-trade mode (newest, oldest, both, decrement"},
-    [F_STATUS] = {"status", K_ENUM, status_names, "a trading status (open, halted, closed"},
+    [F_STP] = {"stp", K_ENUM, dtx_cmdfile_stp_names,
+               "a self-trade mode (newest, oldest, both, decrement"},
+    [F_STATUS] = {"status", K_ENUM, dtx_cmdfile_status_names,
+                  "a trading status (open, halted, closed"},
 };
 
-typedef struct verb_def {
-    const char *name;
-    uint16_t type;
-    uint32_t allowed;
-    uint32_t required;
-    int needs_ref; /* orig= or oid= */
-} verb_def;
-
 #define COMMON (B(F_SEQ) | B(F_TS))
-static const verb_def verbs[] = {
+const verb_def dtx_cmdfile_verbs[] = {
     {"new", DTX_CMD_NEW_ORDER,
      COMMON | B(F_ACCT) | B(F_SESS) | B(F_SEC) | B(F_CLID) | B(F_SIDE) | B(F_TYPE) | B(F_TIF) |
          B(F_PX) | B(F_STOP) | B(F_QTY) | B(F_DISPLAY) | B(F_EXPIRE) | B(F_POSTONLY) |
@@ -405,33 +315,7 @@ static const verb_def verbs[] = {
     {"cod", DTX_CMD_CANCEL_ON_DISCONNECT, COMMON | B(F_ACCT) | B(F_SESS),
      B(F_ACCT) | B(F_SESS), 0},
 };
-#define N_VERBS (sizeof verbs / sizeof verbs[0])
-
-static const verb_def *verb_by_type(unsigned type)
-{
-    size_t i;
-    for (i = 0; i < N_VERBS; i++)
-        if (verbs[i].type == type)
-            return &verbs[i];
-    return NULL;
-}
-
-const char *dtx_cmd_type_name(unsigned type)
-{
-    const verb_def *v = verb_by_type(type);
-    return v ? v->name : "?";
-}
-
-/* "acct clid orig oid ..." : the keys a verb takes, for error messages. */
-static void list_keys(uint32_t mask, char *out, size_t cap)
-{
-    outbuf o;
-    unsigned f;
-    outbuf_init(&o, out, cap);
-    for (f = 0; f < F_COUNT; f++)
-        if (mask & B(f))
-            put(&o, "%s%s", o.len ? " " : "", fields[f].key);
-}
+const size_t dtx_cmdfile_n_verbs = sizeof dtx_cmdfile_verbs / sizeof dtx_cmdfile_verbs[0];
 
 /* ---- the line parser -------------------------------------------------------- */
 
@@ -470,7 +354,7 @@ static int fail_range(const parse_ctx *c, const char *key, const char *v, size_t
 /* Stores one key=value of the current line. Returns 0 or DTX_EFORMAT. */
 static int set_field(parse_ctx *c, unsigned f, const char *v, size_t vlen)
 {
-    const field_def *fd = &fields[f];
+    const field_def *fd = &dtx_cmdfile_fields[f];
     dtx_command *cmd = &c->cmd;
     uint64_t u = 0;
     int64_t i = 0;
@@ -570,7 +454,7 @@ static int lookup_field(const char *k, size_t klen)
 {
     unsigned f;
     for (f = 0; f < F_COUNT; f++)
-        if (slice_eq(k, klen, fields[f].key))
+        if (slice_eq(k, klen, dtx_cmdfile_fields[f].key))
             return (int)f;
     return -1;
 }
@@ -614,15 +498,15 @@ int dtx_cmdtext_parse_line(dtx_cmdtext_parser *p, const char *line, size_t len, 
     while (s < end && !is_space(*s))
         s++;
     tlen = (size_t)(s - tok);
-    for (f = 0; f < N_VERBS; f++)
-        if (slice_eq(tok, tlen, verbs[f].name))
+    for (f = 0; f < dtx_cmdfile_n_verbs; f++)
+        if (slice_eq(tok, tlen, dtx_cmdfile_verbs[f].name))
             break;
-    if (f == N_VERBS)
+    if (f == dtx_cmdfile_n_verbs)
         return dtx_error_set(DTX_EFORMAT,
                              "line %llu: command: '%s' is not a command "
                              "(new, cancel, replace, mass, time, status, cod)",
                              (unsigned long long)c.line, quote(tok, tlen, q));
-    c.verb = &verbs[f];
+    c.verb = &dtx_cmdfile_verbs[f];
     c.cmd = dtx_command_blank(c.verb->type);
 
     /* key=value fields */
@@ -646,27 +530,29 @@ int dtx_cmdtext_parse_line(dtx_cmdtext_parser *p, const char *line, size_t len, 
         f = (unsigned)fi;
         if (!(c.verb->allowed & B(f))) {
             char keys[256];
-            list_keys(c.verb->allowed, keys, sizeof keys);
+            dtx_cmdfile_list_keys(c.verb->allowed, keys, sizeof keys);
             return dtx_error_set(DTX_EFORMAT, "line %llu: %s: not a field of %s (it takes %s)",
-                                 (unsigned long long)c.line, fields[f].key, c.verb->name, keys);
+                                 (unsigned long long)c.line, dtx_cmdfile_fields[f].key,
+                                 c.verb->name, keys);
         }
         if (c.seen & B(f))
-            return fail(&c, fields[f].key, "given twice", NULL, 0);
+            return fail(&c, dtx_cmdfile_fields[f].key, "given twice", NULL, 0);
         c.seen |= B(f);
-        if (fields[f].kind == K_FLAG) {
+        if (dtx_cmdfile_fields[f].kind == K_FLAG) {
             if (eq)
                 return dtx_error_set(DTX_EFORMAT,
                                      "line %llu: %s: is a flag and takes no value (got '%s')",
-                                     (unsigned long long)c.line, fields[f].key,
+                                     (unsigned long long)c.line, dtx_cmdfile_fields[f].key,
                                      quote(tok, tlen, q));
             c.exec_bits |= f == F_POSTONLY ? DTX_EXEC_POST_ONLY : DTX_EXEC_REDUCE_ONLY;
             continue;
         }
         if (!eq)
             return dtx_error_set(DTX_EFORMAT, "line %llu: %s: needs a value (%s=...)",
-                                 (unsigned long long)c.line, fields[f].key, fields[f].key);
+                                 (unsigned long long)c.line, dtx_cmdfile_fields[f].key,
+                                 dtx_cmdfile_fields[f].key);
         if (eq + 1 == s)
-            return fail(&c, fields[f].key, "empty value", NULL, 0);
+            return fail(&c, dtx_cmdfile_fields[f].key, "empty value", NULL, 0);
         if (set_field(&c, f, eq + 1, (size_t)(s - eq - 1)) != 0)
             return DTX_EFORMAT;
     }
@@ -676,7 +562,7 @@ int dtx_cmdtext_parse_line(dtx_cmdtext_parser *p, const char *line, size_t len, 
         if ((c.verb->required & B(f)) && !(c.seen & B(f))) {
             char msg[64];
             snprintf(msg, sizeof msg, "missing (required by %s)", c.verb->name);
-            return fail(&c, fields[f].key, msg, NULL, 0);
+            return fail(&c, dtx_cmdfile_fields[f].key, msg, NULL, 0);
         }
     if (c.verb->needs_ref && !(c.seen & (B(F_ORIG) | B(F_OID)))) {
         char msg[64];
@@ -700,248 +586,6 @@ int dtx_cmdtext_parse_line(dtx_cmdtext_parser *p, const char *line, size_t len, 
     p->prev_ts = c.cmd.ts;
     *out = c.cmd;
     return 1;
-}
-
-/* ---- the command printer ---------------------------------------------------- */
-
-static void put_enum(outbuf *o, const char *key, const enum_name *t, unsigned v)
-{
-    const char *n = enum_lookup(t, v);
-    if (n)
-        put(o, " %s=%s", key, n);
-    else
-        put(o, " %s=%u", key, v);
-}
-
-static void put_price(outbuf *o, const char *key, int64_t px)
-{
-    char b[32];
-    dtx_price9_format(px, b, sizeof b);
-    put(o, " %s=%s", key, b);
-}
-
-int dtx_cmdtext_format(const dtx_command *c, char *buf, size_t cap)
-{
-    const verb_def *v = verb_by_type(c->type);
-    outbuf o;
-    outbuf_init(&o, buf, cap);
-    if (!v)
-        return dtx_error_set(DTX_EINVAL, "command type %u has no text form", c->type);
-
-    put(&o, "%s seq=%llu ts=%llu", v->name, (unsigned long long)c->seq,
-        (unsigned long long)c->ts);
-    if (v->allowed & B(F_ACCT))
-        put(&o, " acct=%u", c->account);
-    if ((v->allowed & B(F_SESS)) && ((v->required & B(F_SESS)) || c->session))
-        put(&o, " sess=%u", c->session);
-    if ((v->allowed & B(F_SEC)) && ((v->required & B(F_SEC)) || c->security_id))
-        put(&o, " sec=%u", c->security_id);
-    if (v->allowed & B(F_CLID))
-        put(&o, " clid=%llu", (unsigned long long)c->clordid);
-    if (v->needs_ref) {
-        if (c->orig_clordid || !c->order_id)
-            put(&o, " orig=%llu", (unsigned long long)c->orig_clordid);
-        if (c->order_id)
-            put(&o, " oid=%llu", (unsigned long long)c->order_id);
-    }
-    if ((v->allowed & B(F_SIDE)) && ((v->required & B(F_SIDE)) || c->side))
-        put_enum(&o, "side", side_names, c->side);
-    if (v->allowed & B(F_TYPE))
-        put_enum(&o, "type", type_names, c->ord_type);
-    if (v->allowed & B(F_TIF))
-        put_enum(&o, "tif", tif_names, c->tif);
-    if ((v->allowed & B(F_PX)) && c->price != DTX_PRICE_NULL)
-        put_price(&o, "px", c->price);
-    if (v->allowed & B(F_QTY))
-        put(&o, " qty=%lld", (long long)c->qty);
-    if ((v->allowed & B(F_STOP)) && c->stop_px != DTX_PRICE_NULL)
-        put_price(&o, "stop", c->stop_px);
-    if ((v->allowed & B(F_DISPLAY)) && c->display_qty)
-        put(&o, " display=%lld", (long long)c->display_qty);
-    if ((v->allowed & B(F_EXPIRE)) && c->expire_time)
-        put(&o, " expire=%llu", (unsigned long long)c->expire_time);
-    if (v->allowed & B(F_EXEC)) {
-        if (c->exec_inst & DTX_EXEC_POST_ONLY)
-            put(&o, " postonly");
-        if (c->exec_inst & DTX_EXEC_REDUCE_ONLY)
-            put(&o, " reduceonly");
-        if (c->exec_inst & ~DTX_EXEC_VALID_MASK)
-            put(&o, " exec=%u", c->exec_inst & ~DTX_EXEC_VALID_MASK & 0xffu);
-    }
-    if ((v->allowed & B(F_STP)) && c->stp)
-        put_enum(&o, "stp", stp_names, c->stp);
-    if (v->allowed & B(F_STATUS))
-        put_enum(&o, "status", status_names, c->status);
-    return outbuf_result(&o);
-}
-
-/* ---- the event printer ------------------------------------------------------ */
-
-/* A wire enum by its dtx name, or its number when the name is "?". */
-static void put_name(outbuf *o, const char *key, const char *name, unsigned v)
-{
-    if (name[0] == '?' && name[1] == '\0')
-        put(o, " %s=%u", key, v);
-    else
-        put(o, " %s=%s", key, name);
-}
-
-static void put_flags(outbuf *o, unsigned flags)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {
-        {DTX_EVF_ON_BOOK, "ON_BOOK"},
-        {DTX_EVF_PRIORITY_KEPT, "PRIORITY_KEPT"},
-        {DTX_EVF_REFILL, "REFILL"},
-        {DTX_EVF_SELF_TRADE, "SELF_TRADE"},
-    };
-    size_t i;
-    const char *sep = " flags=";
-    unsigned rest = flags;
-    if (!flags)
-        return;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (flags & names[i].bit) {
-            put(o, "%s%s", sep, names[i].name);
-            sep = "|";
-            rest &= ~names[i].bit;
-        }
-    if (rest)
-        put(o, "%s0x%02x", sep, rest);
-}
-
-static const char *ord_status_name(unsigned s)
-{
-    return s == DTX_STATUS_PARTIALLY_FILLED ? "PartiallyFilled" : s == DTX_STATUS_FILLED ? "Filled" : "?";
-}
-
-static const char *trading_status_name(unsigned s)
-{
-    switch (s) {
-    case DTX_TRADING_OPEN: return "Open";
-    case DTX_TRADING_HALTED: return "Halted";
-    case DTX_TRADING_CLOSED: return "Closed";
-    }
-    return "?";
-}
-
-int dtx_event_format(const dtx_event *e, char *buf, size_t cap)
-{
-    outbuf o;
-    outbuf_init(&o, buf, cap);
-
-    if (e->type > DTX_EV_NONE && e->type < DTX_EV_TYPE_COUNT)
-        put(&o, "%s", dtx_event_type_name(e->type));
-    else
-        put(&o, "EVENT_%u", e->type);
-
-    put(&o, " seq=%llu ts=%llu exec_id=%llu acct=%u sess=%u sec=%u oid=%llu clid=%llu",
-        (unsigned long long)e->seq, (unsigned long long)e->ts, (unsigned long long)e->exec_id,
-        e->account, e->session, e->security_id, (unsigned long long)e->order_id,
-        (unsigned long long)e->clordid);
-
-    switch (e->type) {
-    case DTX_EV_NEW:
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put_name(&o, "type", dtx_ord_type_name(e->ord_type), e->ord_type);
-        put_name(&o, "tif", dtx_tif_name(e->tif), e->tif);
-        put_price(&o, "px", e->price);
-        if (e->stop_px != DTX_PRICE_NULL)
-            put_price(&o, "stop", e->stop_px);
-        put(&o, " qty=%lld leaves=%lld", (long long)e->order_qty, (long long)e->leaves_qty);
-        if (e->exec_inst & DTX_EXEC_POST_ONLY)
-            put(&o, " postonly");
-        if (e->exec_inst & DTX_EXEC_REDUCE_ONLY)
-            put(&o, " reduceonly");
-        if (e->exec_inst & ~DTX_EXEC_VALID_MASK)
-            put(&o, " exec_inst=0x%02x", e->exec_inst);
-        put_name(&o, "stp", dtx_stp_name(e->stp), e->stp);
-        break;
-    case DTX_EV_FILL:
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put_price(&o, "px", e->price);
-        put(&o, " last=%lld leaves=%lld cum=%lld qty=%lld trade=%llu", (long long)e->last_qty,
-            (long long)e->leaves_qty, (long long)e->cum_qty, (long long)e->order_qty,
-            (unsigned long long)e->trade_id);
-        put_name(&o, "status", ord_status_name(e->ord_status), e->ord_status);
-        put(&o, " aggressor=%u contra_acct=%u contra_sess=%u contra_oid=%llu", e->aggressor,
-            e->contra_account, e->contra_session, (unsigned long long)e->contra_order_id);
-        break;
-    case DTX_EV_CANCELED:
-        put_name(&o, "reason", dtx_cancel_reason_name(e->cancel_reason), e->cancel_reason);
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put(&o, " orig=%llu", (unsigned long long)e->orig_clordid);
-        put_price(&o, "px", e->price);
-        put(&o, " qty=%lld leaves=%lld cum=%lld", (long long)e->order_qty,
-            (long long)e->leaves_qty, (long long)e->cum_qty);
-        put_flags(&o, e->flags);
-        break;
-    case DTX_EV_REPLACED:
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put(&o, " orig=%llu", (unsigned long long)e->orig_clordid);
-        put_price(&o, "px", e->price);
-        put(&o, " qty=%lld leaves=%lld cum=%lld", (long long)e->order_qty,
-            (long long)e->leaves_qty, (long long)e->cum_qty);
-        put_flags(&o, e->flags);
-        break;
-    case DTX_EV_REJECT:
-        put_name(&o, "reason", dtx_reject_reason_name(e->reject_reason), e->reject_reason);
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put_name(&o, "type", dtx_ord_type_name(e->ord_type), e->ord_type);
-        put_price(&o, "px", e->price);
-        put(&o, " qty=%lld", (long long)e->order_qty);
-        break;
-    case DTX_EV_CANCEL_REJECT:
-        put_name(&o, "reason", dtx_reject_reason_name(e->reject_reason), e->reject_reason);
-        put(&o, " orig=%llu", (unsigned long long)e->orig_clordid);
-        if (e->response_to == DTX_CXL_REJ_CANCEL)
-            put(&o, " response_to=cancel");
-        else if (e->response_to == DTX_CXL_REJ_REPLACE)
-            put(&o, " response_to=replace");
-        else
-            put(&o, " response_to=%u", e->response_to);
-        break;
-    case DTX_EV_MASS_CANCEL_REPORT:
-        if (e->side)
-            put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put(&o, " affected=%llu", (unsigned long long)e->total_affected);
-        break;
-    case DTX_EV_BUSINESS_REJECT:
-        put_name(&o, "reason", dtx_reject_reason_name(e->reject_reason), e->reject_reason);
-        put_name(&o, "ref_cmd", dtx_cmd_type_name(e->ref_cmd_type), e->ref_cmd_type);
-        break;
-    case DTX_EV_ADDED:
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put_price(&o, "px", e->price);
-        put(&o, " shown=%lld leaves=%lld", (long long)e->last_qty, (long long)e->leaves_qty);
-        put_flags(&o, e->flags);
-        break;
-    case DTX_EV_TRIGGERED:
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put_name(&o, "type", dtx_ord_type_name(e->ord_type), e->ord_type);
-        put_price(&o, "stop", e->stop_px);
-        put_price(&o, "px", e->price);
-        break;
-    case DTX_EV_STATUS:
-        put_name(&o, "status", trading_status_name(e->status), e->status);
-        break;
-    default:
-        /* unknown type: every field, so nothing is hidden */
-        put(&o, " side=%u ord_type=%u tif=%u cancel_reason=%u ord_status=%u aggressor=%u"
-                " flags=0x%02x reject_reason=%u response_to=%u exec_inst=%u stp=%u status=%u"
-                " ref_cmd_type=%u contra_sess=%u contra_acct=%u orig=%llu px=%lld qty=%lld"
-                " last=%lld leaves=%lld cum=%lld tail=%llu",
-            e->side, e->ord_type, e->tif, e->cancel_reason, e->ord_status, e->aggressor,
-            e->flags, e->reject_reason, e->response_to, e->exec_inst, e->stp, e->status,
-            e->ref_cmd_type, e->contra_session, e->contra_account,
-            (unsigned long long)e->orig_clordid, (long long)e->price, (long long)e->order_qty,
-            (long long)e->last_qty, (long long)e->leaves_qty, (long long)e->cum_qty,
-            (unsigned long long)e->trade_id);
-        break;
-    }
-    return outbuf_result(&o);
 }
 
 /* ---- binary ----------------------------------------------------------------- */
