@@ -100,6 +100,9 @@ static dtx_status validate(const dtx_engine_config *cfg)
         return dtx_error_set(DTX_EINVAL, "max_timed: %u must be 1..%u", cfg->max_timed, 1u << 30);
     if (cfg->max_stops == 0 || cfg->max_stops > (1u << 28))
         return dtx_error_set(DTX_EINVAL, "max_stops: %u must be 1..%u", cfg->max_stops, 1u << 28);
+    if (cfg->max_icebergs > cfg->max_orders)
+        return dtx_error_set(DTX_EINVAL, "max_icebergs: %u must be 0 (max_orders / 16 + 1) or 1..max_orders (%u)",
+                             cfg->max_icebergs, cfg->max_orders);
     if (cfg->prefetch < DTX_PREFETCH_AUTO || cfg->prefetch > DTX_PREFETCH_NEVER)
         return dtx_error_set(DTX_EINVAL, "prefetch: %d must be 0 (auto), 1 (always) or 2 (never)", cfg->prefetch);
     if (cfg->day_offset_ns >= 86400000000000ULL)
@@ -143,6 +146,7 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->max_orders = cfg->max_orders;
     e->max_timed = cfg->max_timed;
     e->max_stops = cfg->max_stops;
+    e->max_icebergs = cfg->max_icebergs ? cfg->max_icebergs : cfg->max_orders / 16 + 1;
     e->day_offset_ns = cfg->day_offset_ns;
     e->sink = cfg->sink;
     e->sink_ctx = cfg->sink_ctx;
@@ -162,10 +166,15 @@ dtx_engine *dtx_engine_create(const dtx_engine_config *cfg)
     e->ev = reserve(EVBUF_CAP * sizeof(dtx_event), &acc);
     e->expiry = reserve((size_t)cfg->max_timed * sizeof(dtx_expiry_entry), &acc);
     e->scratch = reserve((size_t)cfg->max_stops * sizeof(dtx_stop_entry), &acc);
+    /* at most 3/4 full, one slot always empty (the probes end) */
+    uint32_t ni = pow2_at_least((uint64_t)e->max_icebergs + e->max_icebergs / 3 + 1);
+    e->ice = reserve((size_t)ni * sizeof(dtx_ice), &acc);
+    e->ice_mask = ni - 1;
+    e->ice_shift = (uint32_t)__builtin_clzll(ni) - 32 + 1; /* ni = 2^k: 32 - k */
     e->sid_mask = pow2_at_least((uint64_t)cfg->n_instruments * 2) - 1;
     e->sid_table = reserve((size_t)(e->sid_mask + 1) * sizeof(uint16_t), &acc);
     e->books = reserve((size_t)cfg->n_instruments * sizeof(dtx_book), &acc);
-    if (!e->orders || !e->buckets || !e->ev || !e->expiry || !e->scratch || !e->sid_table || !e->books)
+    if (!e->orders || !e->buckets || !e->ev || !e->expiry || !e->scratch || !e->ice || !e->sid_table || !e->books)
         goto nomem;
 
     /* free list 1..max_orders in order */
@@ -240,6 +249,7 @@ void dtx_engine_destroy(dtx_engine *e)
     free(e->ev);
     free(e->expiry);
     free(e->scratch);
+    free(e->ice);
     free(e->sid_table);
     free(e);
 }
@@ -279,13 +289,13 @@ static void fill_view(const dtx_engine *e, uint32_t h, dtx_order_view *v)
     v->order_qty = o->qty;
     v->leaves_qty = o->leaves;
     v->cum_qty = (int64_t)o->qty - o->leaves;
-    v->display_qty = o->peak;
+    v->display_qty = order_peak(e, h);
     v->stop_px = DTX_PRICE_NULL;
     if (order_state(o) == OS_STOP) {
         v->pending_stop = 1;
         v->stop_px = level_price(b, b->stops[o->side].a[o->prev].level);
     } else {
-        v->shown_qty = o->shown;
+        v->shown_qty = order_shown(e, h);
     }
 }
 
@@ -353,14 +363,16 @@ static inline uint64_t mix(uint64_t h, uint64_t v)
     return h;
 }
 
-static uint64_t digest_order(uint64_t h, const dtx_order *o, uint32_t handle)
+static uint64_t digest_order(const dtx_engine *e, uint64_t h, uint32_t handle)
 {
+    const dtx_order *o = &e->orders[handle];
+    uint64_t shown = order_state(o) == OS_RESTING ? order_shown(e, handle) : 0;
     h = mix(h, order_id_of(o, handle));
     h = mix(h, o->clordid);
     h = mix(h, (uint64_t)o->account << 16 | o->session);
     h = mix(h, (uint64_t)o->level << 32 | o->qty);
-    h = mix(h, (uint64_t)o->leaves << 32 | o->shown);
-    h = mix(h, (uint64_t)o->peak << 32 | (uint64_t)o->side << 24 | (uint64_t)o->ord_type << 16 |
+    h = mix(h, (uint64_t)o->leaves << 32 | shown);
+    h = mix(h, (uint64_t)order_peak(e, handle) << 32 | (uint64_t)o->side << 24 | (uint64_t)o->ord_type << 16 |
                    (uint64_t)o->tif << 8 | o->flags);
     return h;
 }
@@ -381,7 +393,7 @@ uint64_t dtx_engine_digest(const dtx_engine *e)
             for (uint32_t lv = b->best[s]; lv != DTX_NONE;) {
                 h = mix(h, lv);
                 for (uint32_t o = b->levels[lv].head; o; o = e->orders[o].next)
-                    h = digest_order(h, &e->orders[o], o);
+                    h = digest_order(e, h, o);
                 if (s == BID)
                     lv = lv ? bitset_prev(&b->bits[BID], lv - 1) : DTX_NONE;
                 else
@@ -392,7 +404,7 @@ uint64_t dtx_engine_digest(const dtx_engine *e)
             for (uint32_t k = 0; k < hp->n; k++) {
                 h = mix(h, (uint64_t)hp->a[k].level << 32 | hp->a[k].handle);
                 h = mix(h, hp->a[k].accept);
-                h = digest_order(h, &e->orders[hp->a[k].handle], hp->a[k].handle);
+                h = digest_order(e, h, hp->a[k].handle);
             }
         }
     }

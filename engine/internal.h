@@ -2,7 +2,7 @@
  * internal.h - the engine's memory layout, shared by the engine sources only.
  *
  * Everything here lives in memory reserved by dtx_engine_create():
- *  - the order pool: 56-byte records addressed by 32-bit handles (0 = none),
+ *  - the order pool: 48-byte records addressed by 32-bit handles (0 = none),
  *    handed out from a FIFO free list so a slot is reused as late as possible;
  *    OrderID = generation << 32 | handle, so cancel by OrderID is O(1) and an
  *    OrderID is never reused while a slot's 32-bit generation has not wrapped.
@@ -13,7 +13,7 @@
  *    price holds bids or asks, never both), and a 64-ary bitset per side that
  *    finds the next non-empty level in four word operations.
  *  - per book and side a binary heap of pending stops; one engine-wide heap of
- *    Day/GTD expiry times.
+ *    Day/GTD expiry times; one table of the icebergs' display state.
  * Invariants (checked by tests/engine_*.c and the differential test):
  *  - price-time priority: a level's FIFO is in arrival order, refills and
  *    priority-losing replaces append at the tail;
@@ -51,6 +51,7 @@ enum {
 #define OF_STP_MASK (0x3u << OF_STP_SHIFT)
 #define OF_STATE_SHIFT 4
 #define OF_STATE_MASK (0x3u << OF_STATE_SHIFT)
+#define OF_ICEBERG 0x40u /* DisplayQty > 0: its display state is in the iceberg table */
 
 typedef struct dtx_order {
     uint64_t clordid;  /* current ClOrdID (changes on replace) */
@@ -61,9 +62,7 @@ typedef struct dtx_order {
     uint32_t hnext;    /* ClOrdID index chain */
     uint32_t level;    /* ladder index of the limit price (not for market/stop) */
     uint32_t qty;      /* OrderQty, filled included */
-    uint32_t leaves;   /* open quantity: shown + hidden */
-    uint32_t shown;    /* displayed now */
-    uint32_t peak;     /* DisplayQty; 0 = not an iceberg */
+    uint32_t leaves;   /* open quantity: displayed + hidden */
     uint16_t book;
     uint16_t session;
     uint8_t side;      /* BID or ASK */
@@ -72,7 +71,15 @@ typedef struct dtx_order {
     uint8_t flags;     /* OF_* */
 } dtx_order;
 
-_Static_assert(sizeof(dtx_order) == 56, "order record is 56 bytes");
+_Static_assert(sizeof(dtx_order) == 48, "order record is 48 bytes");
+
+/* An iceberg's display state (OF_ICEBERG orders only), in the iceberg table.
+ * Every other order shows all its open quantity: displayed = leaves. */
+typedef struct dtx_ice {
+    uint32_t handle; /* its order; 0 = empty table slot */
+    uint32_t shown;  /* displayed now (set when it rests) */
+    uint32_t peak;   /* DisplayQty, > 0 */
+} dtx_ice;
 
 static inline unsigned order_state(const dtx_order *o) { return (o->flags & OF_STATE_MASK) >> OF_STATE_SHIFT; }
 static inline void order_set_state(dtx_order *o, unsigned s)
@@ -170,6 +177,10 @@ struct dtx_engine {
     uint32_t tag_rmask;      /* 2^floor(log2(spare bucket-word bits)) - 1: index_tag */
     uint32_t free_head, free_tail, n_free;
     uint32_t max_orders;
+    dtx_ice *ice;            /* iceberg table: open addressing on the handle */
+    uint32_t ice_mask;       /* table size - 1 (a power of two above max_icebergs) */
+    uint32_t ice_shift;      /* 32 - log2(table size) */
+    uint32_t n_ice, max_icebergs;
     dtx_book *books;
     uint32_t n_books;
     uint16_t *sid_table;     /* security_id hash -> book index + 1 */
@@ -494,6 +505,40 @@ static inline void index_remove(dtx_engine *e, uint32_t h)
     }
     o->hnext = DTX_NIL;
 }
+
+/* ---- iceberg table (orders.c; only orders with OF_ICEBERG are in it) ----------
+ * The display state of icebergs lives beside the order records, not in them:
+ * few orders are icebergs, and two fields fewer make an order record 48 bytes.
+ * Linear probing over at most 3/4 of a power-of-two table, keyed by handle. */
+
+/* The table entry of iceberg order h (which must be in the table). */
+static inline dtx_ice *ice_find(const dtx_engine *e, uint32_t h)
+{
+    uint32_t i = (h * 0x9e3779b1u) >> e->ice_shift;
+    while (e->ice[i].handle != h)
+        i = (i + 1) & e->ice_mask;
+    return &e->ice[i];
+}
+
+/* Displayed quantity of a resting order. */
+static inline uint32_t order_shown(const dtx_engine *e, uint32_t h)
+{
+    const dtx_order *o = &e->orders[h];
+    return unlikely(o->flags & OF_ICEBERG) ? ice_find(e, h)->shown : o->leaves;
+}
+
+/* DisplayQty of an order; 0 when it is not an iceberg. */
+static inline uint32_t order_peak(const dtx_engine *e, uint32_t h)
+{
+    const dtx_order *o = &e->orders[h];
+    return unlikely(o->flags & OF_ICEBERG) ? ice_find(e, h)->peak : 0;
+}
+
+/* Makes order h an iceberg showing at most peak (> 0); n_ice < max_icebergs
+ * (the caller checked). */
+void ice_insert(dtx_engine *e, uint32_t h, uint32_t peak);
+/* Order h is an iceberg no more. */
+void ice_remove(dtx_engine *e, uint32_t h);
 
 uint32_t pool_alloc(dtx_engine *e);
 void pool_free(dtx_engine *e, uint32_t h);

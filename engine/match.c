@@ -147,13 +147,14 @@ static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev
     w[15] = a.w120;
 }
 
-/* An order that rests at once (already appended to its level, o->shown set):
+/* An order that rests at once (already appended to its level, showing shown):
  * its first report a (NEW or REPLACED; a.clordid and a.price the order's own)
  * and then ADDED, written together. ADDED differs only in type, flags, w8,
  * ExecID, OrigClOrdID, LastQty (the shown quantity) and w120: the words they
  * share are composed once and stored twice (as two ev_put_order() calls each
  * report cost about 50 instructions). */
-static inline void ev_put_then_added(dtx_engine *e, const dtx_book *b, uint32_t h, ev_about a)
+static inline __attribute__((always_inline)) void ev_put_then_added(dtx_engine *e, const dtx_book *b, uint32_t h,
+                                                                    ev_about a, uint64_t shown)
 {
     if (unlikely(e->ev_n > EVBUF_CAP - 2))
         flush(e);
@@ -166,7 +167,7 @@ static inline void ev_put_then_added(dtx_engine *e, const dtx_book *b, uint32_t 
     uint64_t w16 = EV_AT(session, o->session) | EV_AT(security_id, b->security_id);
     uint64_t w24 = EV_AT(account, o->account);
     uint64_t seq = c->seq, ts = c->ts, exec_id = e->next_exec_id, order_id = order_id_of(o, h);
-    uint64_t qty = o->qty, leaves = o->leaves, shown = o->shown;
+    uint64_t qty = o->qty, leaves = o->leaves;
     e->next_exec_id = exec_id + 2;
     ev_word *w = (ev_word *)(void *)&e->ev[e->ev_n];
     e->ev_n += 2;
@@ -243,12 +244,12 @@ static void emit_canceled(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t reason
                             .orig_clordid = req_clordid ? o->clordid : 0, .price = order_price(b, o)});
 }
 
-static inline void emit_added(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t flags)
+static inline void emit_added(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t flags, uint32_t shown)
 {
     const dtx_order *o = &e->orders[h];
     ev_put_order(e, b, h,
                  (ev_about){.type = DTX_EV_ADDED, .flags = flags, .clordid = o->clordid,
-                            .price = order_price(b, o), .last_qty = o->shown});
+                            .price = order_price(b, o), .last_qty = shown});
 }
 
 /* ---- taking orders off the book ----------------------------------------------- */
@@ -274,12 +275,36 @@ static void cancel_active(dtx_engine *e, dtx_book *b, uint32_t h, uint8_t reason
     e->orders[h].leaves = 0;
 }
 
-/* Resting order rh has nothing displayed and hidden quantity left: show the
+/* Displayed part of order h about to rest, returned: min(DisplayQty, open),
+ * kept in the iceberg table for an iceberg, all it has for any other order. */
+static inline uint32_t show(dtx_engine *e, uint32_t h)
+{
+    const dtx_order *o = &e->orders[h];
+    if (likely(!(o->flags & OF_ICEBERG)))
+        return o->leaves;
+    dtx_ice *ic = ice_find(e, h);
+    ic->shown = ic->peak < o->leaves ? ic->peak : o->leaves;
+    return ic->shown;
+}
+
+/* The same for an order whose DisplayQty the caller has at hand (peak: 0 or
+ * its iceberg's). */
+static inline uint32_t show_peak(dtx_engine *e, uint32_t h, uint32_t peak)
+{
+    uint32_t leaves = e->orders[h].leaves;
+    if (likely(!peak))
+        return leaves;
+    uint32_t shown = peak < leaves ? peak : leaves;
+    ice_find(e, h)->shown = shown;
+    return shown;
+}
+
+/* Resting iceberg rh has nothing displayed and hidden quantity left: show the
  * next part and send it to the back of its level. */
 static void refill(dtx_engine *e, dtx_book *b, uint32_t rh)
 {
     dtx_order *r = &e->orders[rh];
-    r->shown = r->peak < r->leaves ? r->peak : r->leaves;
+    uint32_t shown = show(e, rh);
     if (r->next) {
         dtx_level *lv = &b->levels[r->level];
         /* unlink without emptying the level: others stay behind it */
@@ -293,7 +318,7 @@ static void refill(dtx_engine *e, dtx_book *b, uint32_t rh)
         e->orders[lv->tail].next = rh;
         lv->tail = rh;
     }
-    emit_added(e, b, rh, DTX_EVF_REFILL);
+    emit_added(e, b, rh, DTX_EVF_REFILL, shown);
 }
 
 /* ---- matching ------------------------------------------------------------------ */
@@ -350,12 +375,18 @@ static int self_trade(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t rh)
         if (r->leaves == d) {
             cancel_working(e, b, rh, DTX_CANCEL_SELF_TRADE, NULL);
         } else {
-            uint32_t s = d < r->shown ? d : r->shown;
-            r->shown -= s;
+            /* displayed quantity goes first; an order that is not an
+             * iceberg shows all it has, so some stays shown */
+            uint32_t shown_left = 1;
+            if (r->flags & OF_ICEBERG) {
+                dtx_ice *ic = ice_find(e, rh);
+                ic->shown -= d < ic->shown ? d : ic->shown;
+                shown_left = ic->shown;
+            }
             r->leaves -= d;
             r->qty -= d;
-            emit_self_trade_replaced(e, b, rh, r->shown ? DTX_EVF_ON_BOOK | DTX_EVF_PRIORITY_KEPT : DTX_EVF_ON_BOOK);
-            if (!r->shown)
+            emit_self_trade_replaced(e, b, rh, shown_left ? DTX_EVF_ON_BOOK | DTX_EVF_PRIORITY_KEPT : DTX_EVF_ON_BOOK);
+            if (!shown_left)
                 refill(e, b, rh);
         }
         if (o->leaves == d) {
@@ -403,15 +434,23 @@ static void match(dtx_engine *e, dtx_book *b, uint32_t h, uint32_t lim)
                 break;
             continue;
         }
-        uint32_t q = o->leaves < r->shown ? o->leaves : r->shown;
-        r->shown -= q;
+        /* what it shows: all its open quantity unless an iceberg */
+        uint32_t shown = r->leaves;
+        dtx_ice *ic = NULL;
+        if (unlikely(r->flags & OF_ICEBERG)) {
+            ic = ice_find(e, rh);
+            shown = ic->shown;
+        }
+        uint32_t q = o->leaves < shown ? o->leaves : shown;
+        if (ic)
+            ic->shown -= q;
         r->leaves -= q;
         o->leaves -= q;
         b->last_level = level;
         emit_fills(e, b, rh, h, q, level);
-        if (!r->shown) {
+        if (q == shown) {
             if (r->leaves) {
-                refill(e, b, rh);
+                refill(e, b, rh); /* an iceberg's hidden part */
             } else {
                 level_unlink(e, b, rh);
                 index_remove(e, rh);
@@ -436,10 +475,11 @@ static int fok_fillable(const dtx_engine *e, const dtx_book *b, int side, uint32
             const dtx_order *r = &e->orders[rh];
             if (r->account == account)
                 return 0;
-            if (need <= r->shown)
+            uint32_t shown = order_shown(e, rh);
+            if (need <= shown)
                 return 1;
-            need -= r->shown;
-            hidden += r->leaves - r->shown;
+            need -= shown;
+            hidden += r->leaves - shown;
         }
         if (hidden >= need)
             return 1;
@@ -462,11 +502,10 @@ static inline uint32_t market_limit(const dtx_book *b, int side, uint32_t best_o
 /* The remainder of arriving order h rests: shown part, level, index, ADDED. */
 static inline __attribute__((always_inline)) void rest(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
-    dtx_order *o = &e->orders[h];
-    o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+    uint32_t shown = show(e, h);
     level_append(e, b, h);
     index_insert_hashed(e, h, ix);
-    emit_added(e, b, h, 0);
+    emit_added(e, b, h, 0, shown);
 }
 
 /* arrive() when the order may trade or must not rest. */
@@ -542,7 +581,7 @@ static uint16_t gate_trigger(dtx_engine *e, dtx_book *b, uint32_t h)
                      .seq = e->cmd->seq, .ts = e->cmd->ts, .security_id = b->security_id,
                      .side = (uint8_t)(o->side + 1), .ord_type = o->ord_type, .tif = o->tif,
                      .exec_inst = exec_inst, .clordid = o->clordid, .price = px,
-                     .stop_px = DTX_PRICE_NULL, .qty = o->qty, .display_qty = o->peak};
+                     .stop_px = DTX_PRICE_NULL, .qty = o->qty, .display_qty = order_peak(e, h)};
     dtx_gate_request gr = {.cmd = &c, .side = c.side, .ord_type = o->ord_type,
                            .exec_inst = exec_inst, .trigger = 1,
                            .security_id = b->security_id, .price = px, .order_qty = o->qty,
@@ -697,7 +736,8 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
         goto reject;
     }
     int stop = c->ord_type == DTX_ORD_STOP || c->ord_type == DTX_ORD_STOP_LIMIT;
-    if (!e->n_free || (stop && b->stops[side].n == b->stops[side].cap) || (is_timed(c->tif) && !expiry_reserve(e))) {
+    if (!e->n_free || (stop && b->stops[side].n == b->stops[side].cap) ||
+        (c->display_qty && e->n_ice == e->max_icebergs) || (is_timed(c->tif) && !expiry_reserve(e))) {
         rej = DTX_REJ_TOO_MANY_OPEN_ORDERS;
         goto reject;
     }
@@ -736,7 +776,6 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     o->level = level;
     o->qty = (uint32_t)c->qty;
     o->leaves = (uint32_t)c->qty;
-    o->peak = (uint32_t)c->display_qty;
     o->book = (uint16_t)(b - e->books);
     o->session = c->session;
     o->side = (uint8_t)side;
@@ -744,6 +783,8 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     o->tif = c->tif;
     o->flags = (uint8_t)((o->flags & OF_STATE_MASK) | (c->exec_inst & (OF_POST_ONLY | OF_REDUCE_ONLY)) |
                          (unsigned)c->stp << OF_STP_SHIFT);
+    if (unlikely(c->display_qty))
+        ice_insert(e, h, (uint32_t)c->display_qty);
     uint64_t accept = e->next_accept++;
     uint64_t expire = c->tif == DTX_TIF_GTD ? c->expire_time : c->tif == DTX_TIF_DAY ? day_end(e, c->ts) : 0;
     ev_about rep = {.type = DTX_EV_NEW, .w8 = EV_AT(exec_inst, c->exec_inst) | EV_AT(stp, c->stp),
@@ -752,10 +793,10 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     if (!stop && arrival_rests(b, o)) {
         /* most new orders: nothing to trade with; arrive()'s rest, with NEW
          * and ADDED written together */
-        o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+        uint32_t shown = show_peak(e, h, (uint32_t)c->display_qty);
         level_append(e, b, h);
         index_insert_at(e, h, bucket, ix);
-        ev_put_then_added(e, b, h, rep);
+        ev_put_then_added(e, b, h, rep, shown);
         if (expire)
             expiry_push(e, expire, h, accept);
         run_triggers(e, b);
@@ -872,6 +913,10 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         rej = DTX_REJ_PRICE_OUTSIDE_BAND;
         goto reject;
     }
+    if (c->display_qty && !(o->flags & OF_ICEBERG) && e->n_ice == e->max_icebergs) {
+        rej = DTX_REJ_TOO_MANY_OPEN_ORDERS; /* it would become one iceberg too many */
+        goto reject;
+    }
     if (e->gate) {
         dtx_gate_request gr = {.cmd = c, .side = (uint8_t)(o->side + 1), .ord_type = o->ord_type,
                                .exec_inst = (uint8_t)(o->flags & (OF_POST_ONLY | OF_REDUCE_ONLY)),
@@ -892,20 +937,34 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     }
 
     /* accepted */
-    int kept = level == o->level && c->qty <= (int64_t)o->qty && (uint32_t)c->display_qty == o->peak;
+    uint32_t peak = (uint32_t)c->display_qty;
+    unsigned iceberg = o->flags & OF_ICEBERG;
+    int kept = level == o->level && c->qty <= (int64_t)o->qty && peak == (iceberg ? ice_find(e, h)->peak : 0);
     uint64_t old_clordid = o->clordid;
     uint32_t leaves = (uint32_t)c->qty - cum;
     index_remove(e, h);
     o->clordid = c->clordid;
-    if (kept && st == OS_RESTING) {
-        uint32_t cut = o->leaves - leaves, hidden = o->leaves - o->shown;
-        o->shown -= cut > hidden ? cut - hidden : 0;
-    } else if (st == OS_RESTING) {
-        level_unlink_only(e, b, h); /* still OS_RESTING: the fast path below keeps it */
+    if (kept) {
+        if (st == OS_RESTING && iceberg) {
+            /* hidden quantity goes first (shown = leaves otherwise) */
+            dtx_ice *ic = ice_find(e, h);
+            uint32_t cut = o->leaves - leaves, hidden = o->leaves - ic->shown;
+            ic->shown -= cut > hidden ? cut - hidden : 0;
+        }
+    } else {
+        if (st == OS_RESTING)
+            level_unlink_only(e, b, h); /* still OS_RESTING: the fast path below keeps it */
+        if (unlikely(peak || iceberg)) {
+            if (!peak)
+                ice_remove(e, h);
+            else if (iceberg)
+                ice_find(e, h)->peak = peak;
+            else
+                ice_insert(e, h, peak);
+        }
     }
     o->qty = (uint32_t)c->qty;
     o->leaves = leaves;
-    o->peak = (uint32_t)c->display_qty;
     o->level = level;
 
     uint8_t flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
@@ -913,12 +972,13 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         /* most moves: re-priced, nothing to trade with; arrive()'s rest,
          * with both reports written together (an order that was resting is a
          * limit order, not IOC or FOK: arrival_rests() but for the price) */
-        o->shown = o->peak && o->peak < o->leaves ? o->peak : o->leaves;
+        uint32_t shown = show_peak(e, h, peak);
         level_link_tail(e, b, h);
         index_insert_at(e, h, bucket, ix);
         ev_put_then_added(e, b, h,
                           (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
-                                     .orig_clordid = old_clordid, .price = order_price(b, o)});
+                                     .orig_clordid = old_clordid, .price = order_price(b, o)},
+                          shown);
         run_triggers(e, b);
         return;
     }

@@ -1,6 +1,7 @@
 /*
- * orders.c - the order pool, the stop heaps and the expiry heap (the ClOrdID
- * index is inline in internal.h). All of it works in memory reserved at creation; nothing here allocates.
+ * orders.c - the order pool, the iceberg table, the stop heaps and the expiry
+ * heap (the ClOrdID index is inline in internal.h). All of it works in memory
+ * reserved at creation; nothing here allocates.
  *
  * The free list is FIFO: a freed slot goes to the back, so a slot (and with it
  * an OrderID's low half) is reused only after every other free slot has been,
@@ -41,6 +42,8 @@ uint32_t pool_alloc(dtx_engine *e)
 void pool_free(dtx_engine *e, uint32_t h)
 {
     dtx_order *o = &e->orders[h];
+    if (unlikely(o->flags & OF_ICEBERG))
+        ice_remove(e, h);
     order_set_state(o, OS_FREE);
     o->next = DTX_NIL;
     if (e->free_tail)
@@ -49,6 +52,42 @@ void pool_free(dtx_engine *e, uint32_t h)
         e->free_head = h;
     e->free_tail = h;
     e->n_free++;
+}
+
+/* ---- iceberg table ------------------------------------------------------- */
+
+static inline uint32_t ice_home(const dtx_engine *e, uint32_t h) { return (h * 0x9e3779b1u) >> e->ice_shift; }
+
+void ice_insert(dtx_engine *e, uint32_t h, uint32_t peak)
+{
+    uint32_t i = ice_home(e, h);
+    while (e->ice[i].handle)
+        i = (i + 1) & e->ice_mask;
+    e->ice[i] = (dtx_ice){.handle = h, .peak = peak};
+    e->n_ice++;
+    e->orders[h].flags |= OF_ICEBERG;
+}
+
+/* Removal without tombstones (Knuth 6.4, algorithm R): the entries after the
+ * hole that could not sit at or before it move back into it. */
+void ice_remove(dtx_engine *e, uint32_t h)
+{
+    uint32_t i = (uint32_t)(ice_find(e, h) - e->ice);
+    for (uint32_t j = i;;) {
+        j = (j + 1) & e->ice_mask;
+        if (!e->ice[j].handle)
+            break;
+        uint32_t k = ice_home(e, e->ice[j].handle);
+        /* the entry at j may fill the hole at i unless its home lies
+         * cyclically in (i, j] */
+        if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+            e->ice[i] = e->ice[j];
+            i = j;
+        }
+    }
+    e->ice[i].handle = 0;
+    e->n_ice--;
+    e->orders[h].flags &= (uint8_t)~OF_ICEBERG;
 }
 
 /* ---- stop heaps ------------------------------------------------------------

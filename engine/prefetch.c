@@ -23,8 +23,8 @@
  * The first commands of a burst get stages 1 and 2 together before any runs,
  * and pool_alloc() prefetches the slot the next new order will get.
  *
- * An order record is 56 bytes, so most straddle two cache lines: the named
- * order is prefetched whole (both lines), its neighbours and the tail order
+ * An order record is 48 bytes, so half of them straddle two cache lines: the
+ * named order is prefetched whole (both lines), its neighbours and the tail order
  * only at the link field the command will write.
  *
  * Prefetches are hints only: they read engine state that may change before
@@ -42,8 +42,8 @@
 
 static inline void pf_w(const void *p) { __builtin_prefetch(p, 1, 3); }
 
-/* An order record, both cache lines: a 56-byte record straddles two lines at
- * six of every eight slots, and the command path reads fields of both. */
+/* An order record, both cache lines: a 48-byte record straddles two lines at
+ * two of every four slots, and the command path reads fields of both. */
 static inline void pf_order(const dtx_engine *e, uint32_t h)
 {
     const char *p = (const char *)&e->orders[h];

@@ -64,7 +64,7 @@ Test(engine_reserve_failure, an_order_pool_beyond_the_address_space_gives_null_a
 
     dtx_engine_config cfg = {0};
     cfg.instruments = dtx_default_instruments(&cfg.n_instruments);
-    cfg.max_orders = 50000000; /* order pool (max_orders + 1) x 56 bytes: 2.8 GB */
+    cfg.max_orders = 50000000; /* order pool (max_orders + 1) x 48 bytes: 2.4 GB */
     cfg.max_timed = 1024;
     cfg.max_stops = 1024;
     cfg.sink = sink;
@@ -75,7 +75,7 @@ Test(engine_reserve_failure, an_order_pool_beyond_the_address_space_gives_null_a
     const char *at = strstr(msg, "cannot reserve ");
     cr_assert_not_null(at, "message: %s", msg);
     unsigned long long bytes = strtoull(at + strlen("cannot reserve "), NULL, 10);
-    unsigned long long pool = (unsigned long long)(cfg.max_orders + 1ull) * 56u;
+    unsigned long long pool = (unsigned long long)(cfg.max_orders + 1ull) * 48u;
     cr_assert_geq(bytes, pool, "the message names %llu bytes, the order pool alone needs %llu: %s", bytes, pool,
                   msg);
 #endif

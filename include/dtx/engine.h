@@ -95,6 +95,8 @@ typedef struct dtx_engine_config {
     uint32_t max_orders;      /* working orders (resting + pending stops), all books */
     uint32_t max_timed;       /* Day/GTD orders awaiting expiry, all books */
     uint32_t max_stops;       /* pending stop orders per book and side */
+    uint32_t max_icebergs;    /* working iceberg orders (DisplayQty > 0), all
+                                 books; 0 = max_orders / 16 + 1 */
     uint64_t day_offset_ns;   /* Day orders expire at this offset into each UTC
                                  day (0 = midnight UTC) */
     dtx_event_sink_fn sink;   /* required */

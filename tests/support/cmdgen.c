@@ -167,11 +167,13 @@ static void make_setup(cmdgen *g, uint64_t seed)
         s->max_orders = (uint32_t)range(g, 2, 40);
         s->max_timed = (uint32_t)range(g, 1, 24);
         s->max_stops = (uint32_t)range(g, 1, 4);
+        s->max_icebergs = pct(g, 50) ? 0 : (uint32_t)range(g, 1, 3);
         break;
     case 2:
         s->max_orders = 512;
         s->max_timed = pct(g, 50) ? 512 : (uint32_t)range(g, 4, 64);
         s->max_stops = pct(g, 50) ? 64 : (uint32_t)range(g, 2, 8);
+        s->max_icebergs = pct(g, 50) ? 0 : (uint32_t)range(g, 1, 8);
         break;
     default:
         s->max_orders = 1024;
@@ -243,6 +245,7 @@ dtx_engine_config cmdgen_engine_config(const cmdgen_setup *s, dtx_event_sink_fn 
     c.max_orders = s->max_orders;
     c.max_timed = s->max_timed;
     c.max_stops = s->max_stops;
+    c.max_icebergs = s->max_icebergs;
     c.day_offset_ns = s->day_offset_ns;
     c.sink = sink;
     c.sink_ctx = ctx;

@@ -47,7 +47,7 @@ typedef struct cmdgen_cmd {
 typedef struct cmdgen_setup {
     dtx_instrument_config instruments[CMDGEN_MAX_INSTRUMENTS];
     uint32_t n_instruments;
-    uint32_t max_orders, max_timed, max_stops;
+    uint32_t max_orders, max_timed, max_stops, max_icebergs; /* max_icebergs 0: the engine's default */
     uint64_t day_offset_ns;
     unsigned profile;
     const char *profile_name;

@@ -586,9 +586,10 @@ static int pair_step(pair *p, size_t idx, const cmdgen_cmd *cc, int check_books)
 
 static void print_setup(FILE *out, const cmdgen_setup *s)
 {
-    fprintf(out, "  setup: profile %u (%s), max_orders %u, max_timed %u, max_stops %u, "
+    fprintf(out, "  setup: profile %u (%s), max_orders %u, max_timed %u, max_stops %u, max_icebergs %u, "
                  "day_offset_ns %" PRIu64 ", instruments",
-            s->profile, s->profile_name, s->max_orders, s->max_timed, s->max_stops, s->day_offset_ns);
+            s->profile, s->profile_name, s->max_orders, s->max_timed, s->max_stops, s->max_icebergs,
+            s->day_offset_ns);
     for (uint32_t i = 0; i < s->n_instruments; i++)
         fprintf(out, " %u(%s)", (unsigned)s->instruments[i].security_id, s->instruments[i].symbol);
     fprintf(out, "\n");

@@ -94,6 +94,7 @@ dtx_engine_config fx_config(fx *f, const fx_opts *o)
     cfg.max_orders = o->max_orders ? o->max_orders : FX_DEFAULT_MAX_ORDERS;
     cfg.max_timed = o->max_timed ? o->max_timed : FX_DEFAULT_MAX_TIMED;
     cfg.max_stops = o->max_stops ? o->max_stops : FX_DEFAULT_MAX_STOPS;
+    cfg.max_icebergs = o->max_icebergs;
     cfg.day_offset_ns = o->day_offset_ns;
     cfg.sink = fx_sink;
     cfg.sink_ctx = f;

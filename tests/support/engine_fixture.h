@@ -68,6 +68,7 @@ typedef struct fx_opts {
     uint32_t max_orders; /* 0: FX_DEFAULT_MAX_ORDERS */
     uint32_t max_timed;  /* 0: FX_DEFAULT_MAX_TIMED */
     uint32_t max_stops;  /* 0: FX_DEFAULT_MAX_STOPS */
+    uint32_t max_icebergs; /* 0: the engine's default (max_orders / 16 + 1) */
     uint64_t day_offset_ns;
 } fx_opts;
 

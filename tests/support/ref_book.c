@@ -58,7 +58,7 @@ typedef struct rb_inst {
 struct ref_book {
     rb_inst *inst;
     uint32_t n_inst;
-    uint32_t max_orders, max_timed, max_stops;
+    uint32_t max_orders, max_timed, max_stops, max_icebergs;
     uint64_t day_offset;
     dtx_event_sink_fn sink;
     void *sink_ctx;
@@ -377,6 +377,16 @@ static uint32_t count_stops(const rb_inst *in, int s)
     uint32_t n = 0;
     for (const rb_order *o = in->stops[s]; o; o = o->next)
         n++;
+    return n;
+}
+
+/* Working icebergs (DisplayQty > 0), resting or pending stops. */
+static uint32_t count_icebergs(const ref_book *b)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < b->n_work; i++)
+        if (b->work[i]->display != 0)
+            n++;
     return n;
 }
 
@@ -756,6 +766,8 @@ static uint16_t check_new(const ref_book *b, const dtx_command *c, rb_inst **out
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
     if (wants_stop && count_stops(in, sidx(c->side)) >= b->max_stops)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
+    if (c->display_qty != 0 && count_icebergs(b) >= b->max_icebergs)
+        return DTX_REJ_TOO_MANY_OPEN_ORDERS;
     if (is_timed(c->tif) && count_timed(b) >= b->max_timed)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
 
@@ -919,6 +931,12 @@ static void do_replace(ref_book *b, const dtx_command *c)
     }
     if (c->price != PX_NULL && (c->price < ic->min_price || c->price > ic->max_price)) {
         emit_cancel_reject(b, DTX_REJ_PRICE_OUTSIDE_BAND, rt);
+        return;
+    }
+    /* TooManyOpenOrders: an order that becomes an iceberg when max_icebergs
+     * are working. */
+    if (c->display_qty != 0 && o->display == 0 && count_icebergs(b) >= b->max_icebergs) {
+        emit_cancel_reject(b, DTX_REJ_TOO_MANY_OPEN_ORDERS, rt);
         return;
     }
     /* PostOnlyWouldTrade: a post-only order re-priced to reach the best
@@ -1115,6 +1133,7 @@ ref_book *ref_book_create(const dtx_engine_config *cfg)
     b->max_orders = cfg->max_orders;
     b->max_timed = cfg->max_timed;
     b->max_stops = cfg->max_stops;
+    b->max_icebergs = cfg->max_icebergs ? cfg->max_icebergs : cfg->max_orders / 16 + 1;
     b->day_offset = cfg->day_offset_ns % DAY_NS;
     b->sink = cfg->sink;
     b->sink_ctx = cfg->sink_ctx;
