@@ -16,7 +16,9 @@
  * cancel-on-disconnect commands are submitted), the core finishes the
  * commands already in its ring, the audit writer writes every record queued,
  * the gateway delivers the last events; the threads are joined, a final
- * stats line is written and the exit status is 0.
+ * stats line is written and the exit status is 0 - or 1 when the audit
+ * writer had to give up on records it could not write (a failing audit log
+ * file: the count is logged, msg="audit records not written").
  *
  *     sockets <-> gateway thread: epoll + FIXP sessions --commands--> core thread
  *                                                      <--events----  seq, ts, risk
@@ -56,8 +58,9 @@
 #define STATS_EVERY_MS 60000
 #define GATEWAY_IN_BUFFER 8192u
 #define GATEWAY_OUT_BUFFER 16384u
-/* Audit records the core may queue ahead of the audit writer (80 bytes each)
- * before an admin command waits for it. */
+/* Audit records the core may queue ahead of the audit writer (80 bytes each);
+ * an admin change that finds no room for its records is refused
+ * AuditUnavailable (the writer stuck behind a failing audit log file). */
 #define AUDIT_RING 4096u
 
 static const char usage_text[] =
@@ -295,10 +298,14 @@ static void log_stats(const char *msg, dtx_core *core, dtx_gateway *gw, dtx_sess
     if (stats_audit) {
         dtx_audit_log_stats as;
         dtx_audit_log_stats_get(stats_audit, &as);
-        dtx_log(as.write_errors ? DTX_LOG_ERROR : DTX_LOG_INFO, "audit stats",
-                "records=%llu lines=%llu full_waits=%llu write_errors=%llu err=\"%s\"",
+        dtx_log(as.write_errors || as.refused || as.unwritten ? DTX_LOG_ERROR : DTX_LOG_INFO,
+                "audit stats",
+                "records=%llu lines=%llu full_waits=%llu write_errors=%llu retries=%llu "
+                "episodes=%llu failing=%d refused=%llu unwritten=%llu err=\"%s\"",
                 (unsigned long long)as.records, (unsigned long long)as.lines,
                 (unsigned long long)as.full_waits, (unsigned long long)as.write_errors,
+                (unsigned long long)as.retries, (unsigned long long)as.episodes, as.failing,
+                (unsigned long long)as.refused, (unsigned long long)as.unwritten,
                 as.last_errno ? strerror(as.last_errno) : "");
     }
 }
@@ -476,9 +483,9 @@ int main(int argc, char **argv)
             goto out;
         }
         /* The audit writer always blocks when idle (it must not own a CPU);
-         * the core waits on it only for an admin command that finds all
-         * AUDIT_RING slots taken (dtx/audit_log.h). */
-        audit = dtx_audit_log_create(audit_fd, AUDIT_RING, DTX_WAIT_BLOCK);
+         * the core never waits on it: an admin change that finds fewer than
+         * its records' slots free of AUDIT_RING is refused (dtx/audit_log.h). */
+        audit = dtx_audit_log_create(audit_fd, cfg->audit_log, AUDIT_RING, DTX_WAIT_BLOCK);
         if (!audit) {
             fail("cannot create the audit log writer", dtx_error_message());
             goto out;
@@ -589,7 +596,7 @@ int main(int argc, char **argv)
         thread_spec as = {"dtx-audit", -1, dtx_audit_log_run, audit};
         thread_spec cs = {"dtx-core", cfg->core_cpu, dtx_core_run, core};
         thread_spec gs = {"dtx-gateway", cfg->gateway_cpu, dtx_gateway_run, gw};
-        /* the audit writer first: the core may wait on it */
+        /* the audit writer first: the core queues records for it */
         if (start_thread(&audit_thread, &as) != 0)
             goto out;
         audit_started = 1;
@@ -619,10 +626,15 @@ stop:
         dtx_core_stop(core);
         pthread_join(core_thread, NULL);
     }
-    /* 2b. the audit writer writes every record the core queued, then returns */
+    /* 2b. the audit writer writes every record the core queued, then returns
+     * (or gives up on a failing file: then the exit status says so) */
     if (audit_started) {
+        dtx_audit_log_stats as;
         dtx_audit_log_stop(audit);
         pthread_join(audit_thread, NULL);
+        dtx_audit_log_stats_get(audit, &as);
+        if (as.unwritten)
+            rc = 1; /* applied changes without their audit line: the writer logged them */
     }
     /* 3. the gateway delivers the last events, then returns */
     if (gw_started) {

@@ -106,7 +106,7 @@ static void expect_lines(uint64_t n)
 
 Test(audit_log, a_burst_of_10000_records_through_a_ring_of_8_lands_whole_and_in_sequence_order)
 {
-    dtx_audit_log *a = dtx_audit_log_create(fd, 8, DTX_WAIT_BLOCK);
+    dtx_audit_log *a = dtx_audit_log_create(fd, path, 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     pthread_t w, c;
     producer p = {.a = a, .n = 10000};
@@ -135,7 +135,7 @@ Test(audit_log, a_burst_of_10000_records_through_a_ring_of_8_lands_whole_and_in_
 
 Test(audit_log, a_full_ring_makes_the_producer_wait_and_drops_nothing)
 {
-    dtx_audit_log *a = dtx_audit_log_create(fd, 8, DTX_WAIT_BLOCK);
+    dtx_audit_log *a = dtx_audit_log_create(fd, path, 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     pthread_t w, c;
     producer p = {.a = a, .n = 20};
@@ -165,7 +165,7 @@ Test(audit_log, a_full_ring_makes_the_producer_wait_and_drops_nothing)
 
 Test(audit_log, stopping_writes_every_record_queued_before_the_writer_returns)
 {
-    dtx_audit_log *a = dtx_audit_log_create(fd, 128, DTX_WAIT_BLOCK);
+    dtx_audit_log *a = dtx_audit_log_create(fd, path, 128, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     producer p = {.a = a, .n = 100};
     produce(&p); /* all queued, nothing written yet */
@@ -182,8 +182,8 @@ Test(audit_log, stopping_writes_every_record_queued_before_the_writer_returns)
 
 Test(audit_log, a_capacity_that_is_not_a_power_of_two_is_refused_naming_it)
 {
-    cr_assert_null(dtx_audit_log_create(fd, 100, DTX_WAIT_BLOCK));
+    cr_assert_null(dtx_audit_log_create(fd, path, 100, DTX_WAIT_BLOCK));
     cr_assert_str_eq(dtx_error_message(), "ring: capacity 100 is not a power of two in 2..2^30");
-    cr_assert_null(dtx_audit_log_create(-1, 8, DTX_WAIT_BLOCK));
+    cr_assert_null(dtx_audit_log_create(-1, path, 8, DTX_WAIT_BLOCK));
     cr_assert_str_eq(dtx_error_message(), "audit log: file descriptor -1 is not open");
 }

@@ -5,13 +5,18 @@
  * log holds exactly 10,000 mark_price lines, in sequence order (seq
  * increasing, RequestIDs consecutive, each line's old value the previous
  * mark and its new value the next mark sent), written by the audit writer
- * thread rather than the core.
+ * thread rather than the core. And with an audit log that cannot be written
+ * (/dev/full: ENOSPC), a change is still applied and acknowledged while the
+ * writer can hold its record, the failure is logged once, and on SIGTERM the
+ * writer says how many records it could not write and dtx-engine exits 1.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "dtx/sbe_7001.h"
@@ -125,4 +130,40 @@ Test(e2e_audit, ten_thousand_mark_prices_all_land_in_the_audit_log_in_sequence_o
     cr_assert_not_null(strstr(log, "msg=\"audit stats\" records=10000 lines=10000 "),
                        "%s", log);
     cr_assert_not_null(strstr(log, "write_errors=0"), "%s", log);
+}
+
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+Test(e2e_audit, an_audit_log_that_cannot_be_written_makes_the_engine_say_so_and_exit_1)
+{
+    e2e_start(&eng, "[risk]\naudit_log = /dev/full\n");
+    char port[8], out[4096];
+    snprintf(port, sizeof port, "%u", eng.port);
+    const char *args[] = {"--port", port, "--keys-file", eng.keys_path, "limit", "1",
+                          "max_order_qty", "100", "1", NULL};
+    /* the writer holds the record (its ring has room): applied and acknowledged */
+    cr_assert_eq(e2e_run(&eng, "dtx-admin", args, out, sizeof out), 0, "%s", out);
+
+    int st;
+    cr_assert_eq(kill(eng.pid, SIGTERM), 0);
+    cr_assert_eq(waitpid(eng.pid, &st, 0), eng.pid);
+    eng.pid = -1;
+    const char *log = e2e_log(&eng);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x:\n%s", st, log);
+    cr_assert_eq(occurrences(log, "msg=\"audit log write failed\""), 1, "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"audit log write failed\" path=\"/dev/full\" errno=28 "
+                                   "err=\"No space left on device\" held=1 "),
+                       "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"audit records not written\" path=\"/dev/full\" "
+                                   "unwritten=1 lines=0 "),
+                       "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"audit stats\" records=1 lines=0 "), "%s", log);
+    cr_assert_not_null(strstr(log, " refused=0 unwritten=1 "), "%s", log);
+    cr_assert_not_null(strstr(log, "msg=\"exit\" status=1 "), "%s", log);
 }
