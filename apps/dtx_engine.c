@@ -492,6 +492,7 @@ int main(int argc, char **argv)
         }
         stats_audit = audit;
         cc.audit = dtx_audit_log_record;
+        cc.audit_reserve = dtx_audit_log_reserve;
         cc.audit_ctx = audit;
         core = dtx_core_create(&cc);
         if (!core) {

@@ -31,6 +31,7 @@ const char *dtx_reject_reason_name(unsigned reason)
         [DTX_REJ_TOO_MANY_OPEN_ORDERS] = "TooManyOpenOrders",
         [DTX_REJ_INVALID_FIELD] = "InvalidField",
         [DTX_REJ_NOT_AUTHORIZED] = "NotAuthorized",
+        [DTX_REJ_AUDIT_UNAVAILABLE] = "AuditUnavailable",
     };
     return NAME_OF(names, reason);
 }

@@ -42,6 +42,7 @@ struct dtx_core {
     dtx_risk *risk;
     dtx_audit_fn audit;
     void *audit_ctx;
+    dtx_audit_reserve_fn audit_reserve;
     /* admin state the engine does not expose: per instrument (config order)
      * its trading status (followed from STATUS events) and index price */
     uint32_t n_inst;
@@ -56,7 +57,7 @@ struct dtx_core {
     uint64_t next_time_ts;  /* ts at or after which the next TIME is due */
     _Atomic int stop;
     /* Counters: written by the core thread only (relaxed), read anywhere. */
-    _Atomic uint64_t n_commands, n_time, n_events, n_event_waits, last_seq;
+    _Atomic uint64_t n_commands, n_time, n_events, n_event_waits, last_seq, n_audit_refused;
 };
 
 static uint64_t realtime_ns(void *ctx)
@@ -190,6 +191,7 @@ dtx_core *dtx_core_create(const dtx_core_config *cfg)
     c->risk = cfg->risk;
     c->audit = cfg->audit;
     c->audit_ctx = cfg->audit_ctx;
+    c->audit_reserve = cfg->audit_reserve;
     c->n_inst = cfg->engine.n_instruments;
     c->inst_id = calloc(c->n_inst ? c->n_inst : 1, sizeof *c->inst_id);
     c->inst_status = calloc(c->n_inst ? c->n_inst : 1, sizeof *c->inst_status);
@@ -543,12 +545,37 @@ static void admin_limit_query(dtx_core *c, const dtx_command *cmd)
     admin_ack(c, cmd, 0, 0, 0, n);
 }
 
+/* Audit records an admin command writes when it is carried out: one per
+ * value changed (a mark with an index price two), none for a query. */
+static size_t audit_need(const dtx_command *cmd)
+{
+    switch (cmd->type) {
+    case DTX_CMD_RISK_SET:
+    case DTX_CMD_KILL_SWITCH:
+    case DTX_CMD_DEPOSIT:
+    case DTX_CMD_WITHDRAW:
+    case DTX_CMD_ADMIN_STATUS: return 1;
+    case DTX_CMD_MARK_PRICE: return cmd->stop_px != DTX_PRICE_NULL ? 2 : 1;
+    default: return 0;
+    }
+}
+
 /* Carries out one sequenced admin command (dtx/admin.h). Not the order path:
  * queries iterate, and the audit callback may write a file. */
 static void admin_execute(dtx_core *c, const dtx_command *cmd)
 {
     if (!c->risk && cmd->type != DTX_CMD_ADMIN_STATUS) {
         admin_reject(c, cmd, DTX_REJ_INVALID_FIELD); /* risk is off */
+        return;
+    }
+    /* Every change applied is audited: a change whose records the audit sink
+     * cannot take now (its writer a whole ring behind a failing disk) is
+     * refused before anything is touched. The sink only grows its room
+     * until this thread pushes, so a yes here holds for the records below. */
+    size_t need = audit_need(cmd);
+    if (need && c->audit && c->audit_reserve && !c->audit_reserve(c->audit_ctx, need)) {
+        count(&c->n_audit_refused, 1);
+        admin_reject(c, cmd, DTX_REJ_AUDIT_UNAVAILABLE);
         return;
     }
     switch (cmd->type) {
@@ -724,4 +751,5 @@ void dtx_core_stats_get(const dtx_core *c, dtx_core_stats *out)
     out->events = atomic_load_explicit(&c->n_events, memory_order_relaxed);
     out->event_waits = atomic_load_explicit(&c->n_event_waits, memory_order_relaxed);
     out->last_seq = atomic_load_explicit(&c->last_seq, memory_order_relaxed);
+    out->audit_refused = atomic_load_explicit(&c->n_audit_refused, memory_order_relaxed);
 }

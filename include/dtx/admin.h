@@ -22,6 +22,9 @@
  * Each accepted change produces one audit record per value changed (passed to
  * the core's audit callback on the core thread, before the answer event) and
  * an ADMIN_ACK event; a refused one an ADMIN_REJECT event and no record.
+ * Every change is audited: before it applies a change the core asks the
+ * audit sink for room for its records (dtx_audit_reserve_fn); without room
+ * the change is refused DTX_REJ_AUDIT_UNAVAILABLE and nothing changes.
  */
 #ifndef DTX_ADMIN_H
 #define DTX_ADMIN_H
@@ -58,6 +61,12 @@ typedef struct dtx_audit_record {
 
 /* Called on the core thread for each record, in sequence order. */
 typedef void (*dtx_audit_fn)(void *ctx, const dtx_audit_record *rec);
+
+/* Called on the core thread before a change is applied: returns 1 when the
+ * sink will take the change's n records (n = 1, or 2 for a mark with an index
+ * price) without waiting, 0 when it has no room (the change is refused).
+ * Must not block; the order path never calls it. */
+typedef int (*dtx_audit_reserve_fn)(void *ctx, size_t n);
 
 /*
  * Formats rec as one audit line without the newline:

@@ -20,9 +20,12 @@
  * the observer, so the gate's positions and open orders stay exact.
  *
  * Admin commands (DTX_CMD_RISK_SET .. DTX_CMD_LIMIT_QUERY, dtx/admin.h) are
- * sequenced like orders and carried out here, on the core thread: the risk
- * change, the kill switch's mass cancel, the engine's status change, an audit
- * record per change and the answer event, in that order.
+ * sequenced like orders and carried out here, on the core thread: the room
+ * check for the change's audit records (audit_reserve), the risk change, the
+ * kill switch's mass cancel, the engine's status change, an audit record per
+ * change and the answer event, in that order. A change whose records have no
+ * room is refused AuditUnavailable before anything is touched: every change
+ * applied is audited. Orders never reach the audit sink.
  *
  * One thread runs dtx_core_run() (or calls dtx_core_poll() in a loop);
  * dtx_core_stop() may be called from any thread.
@@ -71,6 +74,12 @@ typedef struct dtx_core_config {
                                  thread (the daemon writes the audit log
                                  line); NULL = none */
     void *audit_ctx;
+    dtx_audit_reserve_fn audit_reserve; /* asked (with audit_ctx) before an
+                                 admin change is applied for room for its
+                                 records; 0 = the change is refused
+                                 DTX_REJ_AUDIT_UNAVAILABLE and nothing
+                                 changes. NULL = audit always has room (the
+                                 daemon: dtx_audit_log_reserve) */
 } dtx_core_config;
 
 /* Creates the core and its engine (all memory reserved here). Returns NULL on
@@ -107,6 +116,7 @@ typedef struct dtx_core_stats {
     uint64_t events;       /* events pushed to the event ring */
     uint64_t event_waits;  /* times the event ring was full (back-pressure) */
     uint64_t last_seq;     /* seq of the last command; 0 before the first */
+    uint64_t audit_refused; /* admin changes refused AuditUnavailable */
 } dtx_core_stats;
 
 /* Counters (any thread; each value is read atomically, the set is not). */

@@ -97,8 +97,9 @@ enum dtx_reject_reason {
     DTX_REJ_TOO_MANY_OPEN_ORDERS = 18,
     DTX_REJ_INVALID_FIELD = 19,
     DTX_REJ_NOT_AUTHORIZED = 20,
+    DTX_REJ_AUDIT_UNAVAILABLE = 21, /* admin change: its audit record has no room */
 };
-#define DTX_REJ_MAX 20
+#define DTX_REJ_MAX 21
 
 /* TradingStatus of an instrument (SecurityStatus 305). */
 enum dtx_trading_status {
