@@ -7,7 +7,9 @@
  * The admin step (dtx/admin.h) lives here too: role commands are sequenced
  * like orders, then carried out on the risk context and the engine, audited
  * and answered, all on this thread; the core fills the Fee of every FILL from
- * the risk module on the way out.
+ * the risk module on the way out. Invariant: every change applied is
+ * audited - a change whose audit records the sink has no room for is refused
+ * (AuditUnavailable) before it is applied (admin_execute).
  *
  * Sequencing invariant: seq increases by exactly one per command processed,
  * TIME commands included, and ts never decreases (the clock is read once per
