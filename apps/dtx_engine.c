@@ -172,8 +172,10 @@ static void print_config(const dtx_config *c, const char *origin)
     printf("  session: max_sessions %u, send_buffer %u B, store_depth %u, throttle %u/s burst %u\n",
            c->max_sessions, c->send_buffer_bytes, c->store_depth, c->throttle_rate,
            c->throttle_burst);
-    printf("  core: cpu %d, max_orders %u, max_timed %u, max_stops %u, time_tick %u ms\n",
-           c->core_cpu, c->max_orders, c->max_timed, c->max_stops, c->time_tick_ms);
+    printf("  core: cpu %d, max_orders %u, max_timed %u, max_stops %u, max_icebergs %u%s, time_tick %u ms\n",
+           c->core_cpu, c->max_orders, c->max_timed, c->max_stops,
+           c->max_icebergs ? c->max_icebergs : c->max_orders / 16 + 1, c->max_icebergs ? "" : " (default)",
+           c->time_tick_ms);
     printf("  rings: commands %u, events %u, wait %s\n", c->command_ring, c->event_ring,
            dtx_wait_strategy_name(c->wait));
     printf("  risk: %s, %u accounts, audit log %s\n", c->risk_enabled ? "on" : "off",
@@ -467,6 +469,7 @@ int main(int argc, char **argv)
         cc.engine.max_orders = cfg->max_orders;
         cc.engine.max_timed = cfg->max_timed;
         cc.engine.max_stops = cfg->max_stops;
+        cc.engine.max_icebergs = cfg->max_icebergs;
         cc.commands = cmds;
         cc.events = evs;
         cc.time_tick_ms = cfg->time_tick_ms;

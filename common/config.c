@@ -203,6 +203,7 @@ static const key_def keys[] = {
     U32("core", "max_orders", max_orders, 1, 1u << 30),
     U32("core", "max_timed", max_timed, 1, 1u << 30),
     U32("core", "max_stops", max_stops, 1, 1u << 28),
+    U32("core", "max_icebergs", max_icebergs, 0, 1u << 30),
     U32("core", "time_tick_ms", time_tick_ms, 0, 3600000),
     KEY("risk", "enabled", K_BOOL, risk_enabled),
     U32("risk", "accounts", risk_accounts, 1, 1u << 24),
@@ -550,6 +551,10 @@ dtx_status dtx_config_validate(const dtx_config *c)
                                      a->symbol, a->security_id, c->instruments[j].symbol);
         }
     }
+    if (c->max_icebergs > c->max_orders)
+        return dtx_error_set(DTX_EINVAL,
+                             "[core] max_icebergs = %u: at most max_orders (%u); 0 = max_orders / 16 + 1",
+                             c->max_icebergs, c->max_orders);
     if (c->risk_enabled && c->demo_accounts >= c->risk_accounts)
         return dtx_error_set(DTX_EINVAL,
                              "[demo] accounts = %u: the risk gate knows accounts 0..%u "

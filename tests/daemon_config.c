@@ -257,6 +257,18 @@ Test(daemon_config, time_parser_reads_rfc3339_utc_and_nanoseconds)
     cr_assert_eq(t, 123);
 }
 
+Test(daemon_config, max_icebergs_is_read_and_bounded_by_max_orders)
+{
+    dtx_config c;
+    cr_assert_eq(dtx_config_load_string(&c, "[core]\nmax_orders = 5000\nmax_icebergs = 700\n", "t.conf"), DTX_OK,
+                 "%s", dtx_error_message());
+    cr_assert_eq(c.max_icebergs, 700);
+    dtx_config_defaults(&c);
+    cr_assert_eq(c.max_icebergs, 0, "default: the engine's max_orders / 16 + 1");
+    expect_error("[core]\nmax_orders = 5000\nmax_icebergs = 5001\n", DTX_EINVAL,
+                 "t.conf: [core] max_icebergs = 5001: at most max_orders (5000); 0 = max_orders / 16 + 1");
+}
+
 Test(daemon_config, demo_accounts_must_be_known_to_the_risk_gate)
 {
     expect_error("[risk]\naccounts = 4\n", DTX_EINVAL,

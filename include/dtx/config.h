@@ -57,6 +57,7 @@ typedef struct dtx_config {
     uint32_t max_orders;        /* working orders, all books [1048576] */
     uint32_t max_timed;         /* Day/GTD orders awaiting expiry [1048576] */
     uint32_t max_stops;         /* pending stops per book and side [65536] */
+    uint32_t max_icebergs;      /* working icebergs, all books [0: max_orders / 16 + 1] */
     uint32_t time_tick_ms;      /* sequencer TIME command period [100]; 0 = none */
     /* [risk] */
     int risk_enabled;           /* the pre-trade risk gate in the core [1] */
