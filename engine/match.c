@@ -287,16 +287,38 @@ static inline uint32_t show(dtx_engine *e, uint32_t h)
     return ic->shown;
 }
 
-/* The same for an order whose DisplayQty the caller has at hand (peak: 0 or
- * its iceberg's). */
-static inline uint32_t show_peak(dtx_engine *e, uint32_t h, uint32_t peak)
+/* The same for an order whose DisplayQty (peak: 0 or its iceberg's) and open
+ * quantity the caller has at hand. */
+static inline uint32_t show_peak(dtx_engine *e, uint32_t h, uint32_t peak, uint32_t leaves)
 {
-    uint32_t leaves = e->orders[h].leaves;
     if (likely(!peak))
         return leaves;
     uint32_t shown = peak < leaves ? peak : leaves;
     ice_find(e, h)->shown = shown;
     return shown;
+}
+
+/* An accepted replace of order h (state st) to DisplayQty peak and open
+ * quantity leaves, when the order is an iceberg or is to become one: kept
+ * (priority kept), a resting iceberg's displayed part shrinks by what the
+ * hidden part cannot cover; otherwise the iceberg state follows peak. */
+__attribute__((noinline)) static void replace_iceberg(dtx_engine *e, uint32_t h, unsigned st, int kept,
+                                                      uint32_t peak, uint32_t leaves)
+{
+    dtx_order *o = &e->orders[h];
+    if (kept) {
+        if (st == OS_RESTING) {
+            dtx_ice *ic = ice_find(e, h);
+            uint32_t cut = o->leaves - leaves, hidden = o->leaves - ic->shown;
+            ic->shown -= cut > hidden ? cut - hidden : 0;
+        }
+    } else if (!peak) {
+        ice_remove(e, h);
+    } else if (o->flags & OF_ICEBERG) {
+        ice_find(e, h)->peak = peak;
+    } else {
+        ice_insert(e, h, peak);
+    }
 }
 
 /* Resting iceberg rh has nothing displayed and hidden quantity left: show the
@@ -793,7 +815,7 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
     if (!stop && arrival_rests(b, o)) {
         /* most new orders: nothing to trade with; arrive()'s rest, with NEW
          * and ADDED written together */
-        uint32_t shown = show_peak(e, h, (uint32_t)c->display_qty);
+        uint32_t shown = show_peak(e, h, (uint32_t)c->display_qty, (uint32_t)c->qty);
         level_append(e, b, h);
         index_insert_at(e, h, bucket, ix);
         ev_put_then_added(e, b, h, rep, shown);
@@ -859,20 +881,13 @@ static void cmd_cancel(dtx_engine *e, const dtx_command *c)
     cancel_working(e, &e->books[e->orders[h].book], h, DTX_CANCEL_CLIENT_REQUEST, &c->clordid);
 }
 
-static void cmd_replace(dtx_engine *e, const dtx_command *c)
+/* The replace c of working order h. ice: whether DisplayQty is non-zero or
+ * the order is an iceberg (a constant in each caller, so the common case
+ * carries no iceberg code). */
+static inline __attribute__((always_inline)) void replace_named(dtx_engine *e, const dtx_command *c, uint32_t h,
+                                                                const int ice)
 {
     uint16_t rej = DTX_REJ_NONE;
-    /* 0 <= display_qty <= qty: display_qty read unsigned is above qty when negative */
-    if (c->side > DTX_SIDE_SELL || c->qty < 0 || (uint64_t)c->display_qty > (uint64_t)c->qty ||
-        (c->price != DTX_PRICE_NULL && c->price <= 0)) {
-        emit_cancel_reject(e, c, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_REPLACE);
-        return;
-    }
-    uint32_t h = find_named(e, c);
-    if (!h) {
-        emit_cancel_reject(e, c, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_REPLACE);
-        return;
-    }
     dtx_order *o = &e->orders[h];
     dtx_book *b = &e->books[o->book];
     unsigned st = order_state(o);
@@ -913,7 +928,9 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
         rej = DTX_REJ_PRICE_OUTSIDE_BAND;
         goto reject;
     }
-    if (c->display_qty && !(o->flags & OF_ICEBERG) && e->n_ice == e->max_icebergs) {
+    uint32_t peak = ice ? (uint32_t)c->display_qty : 0;
+    unsigned iceberg = ice ? o->flags & OF_ICEBERG : 0;
+    if (ice && !iceberg && e->n_ice == e->max_icebergs) {
         rej = DTX_REJ_TOO_MANY_OPEN_ORDERS; /* it would become one iceberg too many */
         goto reject;
     }
@@ -937,59 +954,44 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
     }
 
     /* accepted */
-    uint32_t peak = (uint32_t)c->display_qty;
-    unsigned iceberg = o->flags & OF_ICEBERG;
-    int kept = level == o->level && c->qty <= (int64_t)o->qty && peak == (iceberg ? ice_find(e, h)->peak : 0);
+    int kept = level == o->level && c->qty <= (int64_t)o->qty && (!ice || peak == (iceberg ? ice_find(e, h)->peak : 0));
     uint64_t old_clordid = o->clordid;
     uint32_t leaves = (uint32_t)c->qty - cum;
     index_remove(e, h);
     o->clordid = c->clordid;
-    if (kept) {
-        if (st == OS_RESTING && iceberg) {
-            /* hidden quantity goes first (shown = leaves otherwise) */
-            dtx_ice *ic = ice_find(e, h);
-            uint32_t cut = o->leaves - leaves, hidden = o->leaves - ic->shown;
-            ic->shown -= cut > hidden ? cut - hidden : 0;
-        }
-    } else {
-        if (st == OS_RESTING)
-            level_unlink_only(e, b, h); /* still OS_RESTING: the fast path below keeps it */
-        if (unlikely(peak || iceberg)) {
-            if (!peak)
-                ice_remove(e, h);
-            else if (iceberg)
-                ice_find(e, h)->peak = peak;
-            else
-                ice_insert(e, h, peak);
-        }
+    if (ice)
+        replace_iceberg(e, h, st, kept, peak, leaves);
+    ev_about rep = {.type = DTX_EV_REPLACED, .clordid = c->clordid, .orig_clordid = old_clordid};
+    if (kept || st == OS_STOP) {
+        /* in place: a pending stop keeps its place in its queue whatever changes */
+        o->qty = (uint32_t)c->qty;
+        o->leaves = leaves;
+        o->level = level;
+        rep.flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
+        rep.price = order_price(b, o);
+        ev_put_order(e, b, h, rep);
+        index_insert_at(e, h, bucket, ix);
+        return;
     }
+    /* a resting order leaves its place */
+    level_unlink_only(e, b, h); /* still OS_RESTING: the fast path below keeps it */
     o->qty = (uint32_t)c->qty;
     o->leaves = leaves;
     o->level = level;
-
-    uint8_t flags = (uint8_t)((st == OS_RESTING ? DTX_EVF_ON_BOOK : 0) | (kept ? DTX_EVF_PRIORITY_KEPT : 0));
-    if (!kept && st == OS_RESTING && !crosses(b, o)) {
+    rep.flags = DTX_EVF_ON_BOOK;
+    rep.price = order_price(b, o);
+    if (!crosses(b, o)) {
         /* most moves: re-priced, nothing to trade with; arrive()'s rest,
          * with both reports written together (an order that was resting is a
          * limit order, not IOC or FOK: arrival_rests() but for the price) */
-        uint32_t shown = show_peak(e, h, peak);
+        uint32_t shown = show_peak(e, h, peak, leaves);
         level_link_tail(e, b, h);
         index_insert_at(e, h, bucket, ix);
-        ev_put_then_added(e, b, h,
-                          (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
-                                     .orig_clordid = old_clordid, .price = order_price(b, o)},
-                          shown);
+        ev_put_then_added(e, b, h, rep, shown);
         run_triggers(e, b);
         return;
     }
-    ev_put_order(e, b, h,
-                 (ev_about){.type = DTX_EV_REPLACED, .flags = flags, .clordid = o->clordid,
-                            .orig_clordid = old_clordid, .price = order_price(b, o)});
-
-    if (kept || st == OS_STOP) {
-        index_insert_hashed(e, h, ix);
-        return;
-    }
+    ev_put_order(e, b, h, rep);
     order_set_state(o, OS_ACTIVE); /* unlinked above */
     arrive(e, b, h, ix);
     run_triggers(e, b);
@@ -997,6 +999,30 @@ static void cmd_replace(dtx_engine *e, const dtx_command *c)
 
 reject:
     emit_cancel_reject(e, c, rej, DTX_CXL_REJ_REPLACE);
+}
+
+__attribute__((noinline)) static void replace_named_iceberg(dtx_engine *e, const dtx_command *c, uint32_t h)
+{
+    replace_named(e, c, h, 1);
+}
+
+static void cmd_replace(dtx_engine *e, const dtx_command *c)
+{
+    /* 0 <= display_qty <= qty: display_qty read unsigned is above qty when negative */
+    if (c->side > DTX_SIDE_SELL || c->qty < 0 || (uint64_t)c->display_qty > (uint64_t)c->qty ||
+        (c->price != DTX_PRICE_NULL && c->price <= 0)) {
+        emit_cancel_reject(e, c, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_REPLACE);
+        return;
+    }
+    uint32_t h = find_named(e, c);
+    if (!h) {
+        emit_cancel_reject(e, c, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_REPLACE);
+        return;
+    }
+    if (unlikely(c->display_qty || (e->orders[h].flags & OF_ICEBERG)))
+        replace_named_iceberg(e, c, h);
+    else
+        replace_named(e, c, h, 0);
 }
 
 /* ---- mass cancel, cancel on disconnect, close ------------------------------------------- */
