@@ -49,6 +49,7 @@ const char *__asan_default_options(void) { return "quarantine_size_mb=8"; }
 
 #define MAX_CMDS 2048
 #define MAX_ORDERS 64
+#define MAX_ICEBERGS 4 /* small: the iceberg table's capacity is reached often */
 #define MAX_TIMED 24
 #define MAX_STOPS 8
 #define N_ACCOUNTS 4
@@ -159,9 +160,12 @@ typedef struct visit {
     uint32_t count;
 } visit;
 
+static uint32_t g_icebergs; /* resting icebergs seen by check_books() */
+
 static int visit_order(void *ctx, const dtx_order_view *o)
 {
     visit *v = ctx;
+    g_icebergs += o->display_qty > 0;
     dtx_order_view again;
     CHECK(o->security_id == v->sec, "visited order of another instrument");
     CHECK(o->side == v->side, "visited order of the other side");
@@ -194,6 +198,7 @@ static void check_books(const dtx_engine *e, const dtx_instrument_config *ins, u
 {
     uint32_t i, total = 0;
     dtx_engine_stats st;
+    g_icebergs = 0;
     for (i = 0; i < n_ins; i++) {
         int64_t bid, ask;
         visit v;
@@ -218,6 +223,7 @@ static void check_books(const dtx_engine *e, const dtx_instrument_config *ins, u
     dtx_engine_get_stats(e, &st);
     CHECK(total <= st.working_orders, "more resting orders than working orders");
     CHECK(st.working_orders <= MAX_ORDERS, "more working orders than max_orders");
+    CHECK(g_icebergs <= MAX_ICEBERGS, "more resting icebergs than max_icebergs");
 }
 
 /* ---- the command generator ------------------------------------------------------ */
@@ -482,6 +488,7 @@ static dtx_engine *make_engine(run *r, const dtx_instrument_config *ins, uint32_
     cfg.max_orders = MAX_ORDERS;
     cfg.max_timed = MAX_TIMED;
     cfg.max_stops = MAX_STOPS;
+    cfg.max_icebergs = MAX_ICEBERGS;
     cfg.sink = on_events;
     cfg.sink_ctx = r;
     e = dtx_engine_create(&cfg);
