@@ -2,432 +2,19 @@
  * ref_book.c - the reference order book of the differential test.
  *
  * Written from docs/order-semantics.md only. Each section below follows one
- * section of that page, in its order; comments quote the rule they implement.
- * Data structures are the plainest that work:
- *   - each book side is a singly linked list sorted by price (best first), then
- *     by a priority stamp taken whenever an order joins the back of its level;
- *   - each stop queue is a list sorted in trigger order (buy: lowest StopPx,
- *     sell: highest StopPx, then order of acceptance);
- *   - the working orders (resting + pending stops) are also held in one array,
- *     scanned for lookups by OrderID or ClOrdID and for the capacity counts;
- *   - the expiry queue is not a structure: Time scans the working orders.
- * An order being processed (an arrival, a triggered stop, a re-priced replace)
- * is in neither list until it rests.
+ * section of that page, in its order; comments quote the rule they implement:
+ * prices and FOK, matching and self-trade prevention, stops, NewOrderSingle,
+ * cancel, cancel-replace, mass cancel, Time, status and disconnect, and
+ * ref_book_submit, which dispatches a command to them.
+ *
+ * The order store they work on (book sides, stop queues, working orders,
+ * lookups, event records, the public queries) is in ref_book_store.c; the
+ * structures and what the two files share are in ref_book_internal.h.
  */
-#include "support/ref_book.h"
+#include "support/ref_book_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define DAY_NS 86400000000000ull
-#define PX_NULL DTX_PRICE_NULL
-
-enum { AT_NONE = 0, AT_BOOK = 1, AT_STOP = 2 };
-
-typedef struct rb_order rb_order;
-struct rb_order {
-    uint64_t id;        /* OrderID: 1, 2, 3... */
-    uint64_t clordid;   /* current ClOrdID (renamed by replace) */
-    uint32_t account;
-    uint16_t session;
-    uint32_t inst;      /* index into ref_book.inst */
-    uint8_t side, ord_type, tif, exec_inst, stp;
-    int64_t price;      /* PRICE9 limit, PX_NULL for Market and Stop */
-    int64_t stop_px;    /* PRICE9, PX_NULL unless Stop/StopLimit */
-    int64_t order_qty;  /* total, filled included */
-    int64_t leaves;     /* open quantity, hidden included */
-    int64_t cum;
-    int64_t shown;      /* displayed part of leaves while resting */
-    int64_t display;    /* DisplayQty, 0 = all shown */
-    uint64_t expire;    /* expire time of Day/GTD, 0 for none */
-    uint64_t accept_no; /* order of acceptance (stop and expiry ties) */
-    uint64_t prio;      /* time priority within its level */
-    int at;             /* AT_NONE, AT_BOOK, AT_STOP */
-    size_t work_idx;    /* index in ref_book.work while at != AT_NONE */
-    rb_order *next;     /* in its book side or stop queue */
-};
-
-typedef struct rb_inst {
-    dtx_instrument_config cfg;
-    uint8_t status;      /* dtx_trading_status */
-    int64_t last_px;     /* last trade price, PX_NULL before any */
-    rb_order *book[2];   /* [0] bids (highest first), [1] asks (lowest first) */
-    rb_order *stops[2];  /* [0] buy stops, [1] sell stops, in trigger order */
-} rb_inst;
-
-struct ref_book {
-    rb_inst *inst;
-    uint32_t n_inst;
-    uint32_t max_orders, max_timed, max_stops, max_icebergs;
-    uint64_t day_offset;
-    dtx_event_sink_fn sink;
-    void *sink_ctx;
-
-    rb_order **work; /* working orders, in no particular order */
-    size_t n_work, cap_work;
-
-    uint64_t last_order_id, last_exec_id, last_trade_id, last_prio, last_accept;
-
-    dtx_event *ev; /* events of the command being processed */
-    size_t n_ev, cap_ev;
-    const dtx_command *cmd;
-};
-
-/* ---- small helpers --------------------------------------------------------- */
-
-static int sidx(uint8_t side) { return side == DTX_SIDE_BUY ? 0 : 1; }
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static rb_inst *inst_find(const ref_book *b, uint32_t security_id)
-{
-    if (security_id == 0)
-        return NULL;
-    for (uint32_t i = 0; i < b->n_inst; i++)
-        if (b->inst[i].cfg.security_id == security_id)
-            return &b->inst[i];
-    return NULL;
-}
-
-static rb_inst *inst_of(const ref_book *b, const rb_order *o) { return &b->inst[o->inst]; }
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q)
-        abort(); /* a test helper: running out of memory is fatal */
-    return q;
-}
-
-static int is_stop_type(uint8_t ord_type)
-{
-    return ord_type == DTX_ORD_STOP || ord_type == DTX_ORD_STOP_LIMIT;
-}
-
-static int is_timed(uint8_t tif) { return tif == DTX_TIF_DAY || tif == DTX_TIF_GTD; }
-
-/* ---- events ---------------------------------------------------------------- */
-
-/* A zeroed record with the header of the command being processed. */
-static dtx_event *ev_push(ref_book *b, uint8_t type)
-{
-    if (b->n_ev == b->cap_ev) {
-        b->cap_ev = b->cap_ev ? b->cap_ev * 2 : 64;
-        b->ev = xrealloc(b->ev, b->cap_ev * sizeof *b->ev);
-    }
-    dtx_event *e = &b->ev[b->n_ev++];
-    memset(e, 0, sizeof *e);
-    e->type = type;
-    e->seq = b->cmd->seq;
-    e->ts = b->cmd->ts;
-    e->exec_id = ++b->last_exec_id;
-    return e;
-}
-
-/* An event about an order: owner, instrument, identity, side/type/tif. */
-static dtx_event *ev_order(ref_book *b, uint8_t type, const rb_order *o)
-{
-    dtx_event *e = ev_push(b, type);
-    e->side = o->side;
-    e->ord_type = o->ord_type;
-    e->tif = o->tif;
-    e->session = o->session;
-    e->account = o->account;
-    e->security_id = inst_of(b, o)->cfg.security_id;
-    e->order_id = o->id;
-    e->clordid = o->clordid;
-    return e;
-}
-
-/* A response to the command itself (reject, mass cancel report...). */
-static dtx_event *ev_cmd(ref_book *b, uint8_t type)
-{
-    const dtx_command *c = b->cmd;
-    dtx_event *e = ev_push(b, type);
-    e->session = c->session;
-    e->account = c->account;
-    e->security_id = c->security_id;
-    e->clordid = c->clordid;
-    return e;
-}
-
-static void emit_reject(ref_book *b, uint16_t reason)
-{
-    const dtx_command *c = b->cmd;
-    dtx_event *e = ev_cmd(b, DTX_EV_REJECT);
-    e->reject_reason = reason;
-    e->side = c->side;
-    e->ord_type = c->ord_type;
-    e->price = c->price;
-    e->order_qty = c->qty;
-}
-
-static void emit_cancel_reject(ref_book *b, uint16_t reason, uint8_t response_to)
-{
-    const dtx_command *c = b->cmd;
-    dtx_event *e = ev_cmd(b, DTX_EV_CANCEL_REJECT);
-    e->reject_reason = reason;
-    e->response_to = response_to;
-    e->orig_clordid = c->orig_clordid;
-    e->order_id = c->order_id;
-}
-
-static void emit_business_reject(ref_book *b, uint16_t reason)
-{
-    dtx_event *e = ev_cmd(b, DTX_EV_BUSINESS_REJECT);
-    e->reject_reason = reason;
-    e->ref_cmd_type = (uint8_t)b->cmd->type;
-}
-
-/* CANCELED: qty is the quantity canceled (leaves_qty of the report). */
-static void emit_canceled(ref_book *b, const rb_order *o, uint8_t reason, uint64_t clordid,
-                          uint64_t orig_clordid, int64_t qty, uint8_t flags)
-{
-    dtx_event *e = ev_order(b, DTX_EV_CANCELED, o);
-    e->clordid = clordid;
-    e->cancel_reason = reason;
-    e->orig_clordid = orig_clordid;
-    e->cum_qty = o->cum;
-    e->leaves_qty = qty;
-    e->price = o->price;
-    e->order_qty = o->order_qty;
-    e->flags = flags;
-}
-
-static void emit_replaced(ref_book *b, const rb_order *o, uint64_t orig_clordid, uint8_t flags)
-{
-    dtx_event *e = ev_order(b, DTX_EV_REPLACED, o);
-    e->orig_clordid = orig_clordid;
-    e->price = o->price;
-    e->order_qty = o->order_qty;
-    e->leaves_qty = o->leaves;
-    e->cum_qty = o->cum;
-    e->flags = flags;
-}
-
-static void emit_added(ref_book *b, const rb_order *o, uint8_t flags)
-{
-    dtx_event *e = ev_order(b, DTX_EV_ADDED, o);
-    e->price = o->price;
-    e->last_qty = o->shown;
-    e->leaves_qty = o->leaves;
-    e->flags = flags;
-}
-
-static void emit_fill(ref_book *b, const rb_order *o, const rb_order *contra, int64_t px,
-                      int64_t qty, uint64_t trade_id, uint8_t aggressor)
-{
-    dtx_event *e = ev_order(b, DTX_EV_FILL, o);
-    e->price = px;
-    e->last_qty = qty;
-    e->leaves_qty = o->leaves;
-    e->cum_qty = o->cum;
-    e->order_qty = o->order_qty;
-    e->trade_id = trade_id;
-    e->ord_status = o->leaves == 0 ? DTX_STATUS_FILLED : DTX_STATUS_PARTIALLY_FILLED;
-    e->aggressor = aggressor;
-    e->contra_account = contra->account;
-    e->contra_session = contra->session;
-    e->contra_order_id = contra->id;
-}
-
-/* ---- lists ------------------------------------------------------------------ */
-
-/* 1 when a goes before b in book side s (price, then time priority). */
-static int book_before(const rb_order *a, const rb_order *b2, int s)
-{
-    if (a->price != b2->price)
-        return s == 0 ? a->price > b2->price : a->price < b2->price;
-    return a->prio < b2->prio;
-}
-
-/* 1 when a triggers before b in stop queue s. */
-static int stop_before(const rb_order *a, const rb_order *b2, int s)
-{
-    if (a->stop_px != b2->stop_px)
-        return s == 0 ? a->stop_px < b2->stop_px : a->stop_px > b2->stop_px;
-    return a->accept_no < b2->accept_no;
-}
-
-static void list_insert(rb_order **head, rb_order *o, int s,
-                        int (*before)(const rb_order *, const rb_order *, int))
-{
-    rb_order **p = head;
-    while (*p && !before(o, *p, s))
-        p = &(*p)->next;
-    o->next = *p;
-    *p = o;
-}
-
-static void list_remove(rb_order **head, rb_order *o)
-{
-    for (rb_order **p = head; *p; p = &(*p)->next) {
-        if (*p == o) {
-            *p = o->next;
-            o->next = NULL;
-            return;
-        }
-    }
-    abort(); /* not in the list: a bug of this file */
-}
-
-static void work_add(ref_book *b, rb_order *o)
-{
-    if (b->n_work == b->cap_work) {
-        b->cap_work = b->cap_work ? b->cap_work * 2 : 64;
-        b->work = xrealloc(b->work, b->cap_work * sizeof *b->work);
-    }
-    o->work_idx = b->n_work;
-    b->work[b->n_work++] = o;
-}
-
-static void work_remove(ref_book *b, rb_order *o)
-{
-    size_t i = o->work_idx;
-    b->work[i] = b->work[--b->n_work];
-    b->work[i]->work_idx = i;
-}
-
-/* Puts o at the back of its level (a new priority stamp). */
-static void book_place(ref_book *b, rb_order *o)
-{
-    rb_inst *in = inst_of(b, o);
-    o->prio = ++b->last_prio;
-    list_insert(&in->book[sidx(o->side)], o, sidx(o->side), book_before);
-    o->at = AT_BOOK;
-    work_add(b, o);
-}
-
-static void stop_place(ref_book *b, rb_order *o)
-{
-    rb_inst *in = inst_of(b, o);
-    list_insert(&in->stops[sidx(o->side)], o, sidx(o->side), stop_before);
-    o->at = AT_STOP;
-    work_add(b, o);
-}
-
-/* Takes o out of its book side or stop queue; it is no longer working. */
-static void unplace(ref_book *b, rb_order *o)
-{
-    rb_inst *in = inst_of(b, o);
-    if (o->at == AT_BOOK)
-        list_remove(&in->book[sidx(o->side)], o);
-    else if (o->at == AT_STOP)
-        list_remove(&in->stops[sidx(o->side)], o);
-    else
-        return;
-    work_remove(b, o);
-    o->at = AT_NONE;
-}
-
-/* Unsolicited cancel of a working order (all of it): reports and frees it. */
-static void cancel_working(ref_book *b, rb_order *o, uint8_t reason)
-{
-    uint8_t flags = o->at == AT_BOOK ? DTX_EVF_ON_BOOK : 0;
-    unplace(b, o);
-    emit_canceled(b, o, reason, o->clordid, 0, o->leaves, flags);
-    free(o);
-}
-
-/* Unsolicited cancel of an order being processed (not on the book). */
-static void cancel_processing(ref_book *b, rb_order *o, uint8_t reason)
-{
-    emit_canceled(b, o, reason, o->clordid, 0, o->leaves, 0);
-    free(o);
-}
-
-/* ---- lookups ------------------------------------------------------------------ */
-
-static rb_order *work_find_clordid(const ref_book *b, uint32_t account, uint64_t clordid)
-{
-    for (size_t i = 0; i < b->n_work; i++)
-        if (b->work[i]->account == account && b->work[i]->clordid == clordid)
-            return b->work[i];
-    return NULL;
-}
-
-static rb_order *work_find_id(const ref_book *b, uint64_t id)
-{
-    for (size_t i = 0; i < b->n_work; i++)
-        if (b->work[i]->id == id)
-            return b->work[i];
-    return NULL;
-}
-
-/*
- * "The order is named by order_id when non-zero, else by (account,
- * orig_clordid); it must be a working order of the command's account, and
- * security_id and side, when non-zero, must match."
- */
-static rb_order *find_named(const ref_book *b, const dtx_command *c)
-{
-    rb_order *o = c->order_id != 0 ? work_find_id(b, c->order_id)
-                                   : work_find_clordid(b, c->account, c->orig_clordid);
-    if (!o || o->account != c->account)
-        return NULL;
-    if (c->security_id != 0 && inst_of(b, o)->cfg.security_id != c->security_id)
-        return NULL;
-    if (c->side != 0 && o->side != c->side)
-        return NULL;
-    return o;
-}
-
-static uint32_t count_stops(const rb_inst *in, int s)
-{
-    uint32_t n = 0;
-    for (const rb_order *o = in->stops[s]; o; o = o->next)
-        n++;
-    return n;
-}
-
-/* Working icebergs (DisplayQty > 0), resting or pending stops. */
-static uint32_t count_icebergs(const ref_book *b)
-{
-    uint32_t n = 0;
-    for (size_t i = 0; i < b->n_work; i++)
-        if (b->work[i]->display != 0)
-            n++;
-    return n;
-}
-
-static uint32_t count_timed(const ref_book *b)
-{
-    uint32_t n = 0;
-    for (size_t i = 0; i < b->n_work; i++)
-        if (is_timed(b->work[i]->tif))
-            n++;
-    return n;
-}
-
-/*
- * Working orders in the page's mass-cancel order: instruments in configuration
- * order; within one, resting bids (best level first, time priority), resting
- * asks likewise, pending buy stops, pending sell stops (trigger order).
- * Returns a malloc'd array of the orders that pass keep(), count in *n.
- */
-static rb_order **collect(const ref_book *b, int (*keep)(const rb_order *, const void *),
-                          const void *arg, size_t *n)
-{
-    rb_order **v = NULL;
-    size_t cnt = 0, cap = 0;
-    for (uint32_t i = 0; i < b->n_inst; i++) {
-        const rb_inst *in = &b->inst[i];
-        rb_order *const heads[4] = {in->book[0], in->book[1], in->stops[0], in->stops[1]};
-        for (int h = 0; h < 4; h++) {
-            for (rb_order *o = heads[h]; o; o = o->next) {
-                if (!keep(o, arg))
-                    continue;
-                if (cnt == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    v = xrealloc(v, cap * sizeof *v);
-                }
-                v[cnt++] = o;
-            }
-        }
-    }
-    *n = cnt;
-    return v;
-}
 
 /* ---- prices ------------------------------------------------------------------- */
 
@@ -496,10 +83,10 @@ static int fok_fillable(const rb_inst *in, const rb_order *o, int64_t limit)
  * back of its level, and ADDED with flag REFILL follows". */
 static void refill(ref_book *b, rb_order *r)
 {
-    unplace(b, r);
+    rb_unplace(b, r);
     r->shown = min64(r->display, r->leaves);
-    book_place(b, r);
-    emit_added(b, r, DTX_EVF_REFILL);
+    rb_book_place(b, r);
+    rb_emit_added(b, r, DTX_EVF_REFILL);
 }
 
 /*
@@ -511,22 +98,22 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
 {
     switch (o->stp) {
     case DTX_STP_CANCEL_NEWEST:
-        cancel_processing(b, o, DTX_CANCEL_SELF_TRADE);
+        rb_cancel_processing(b, o, DTX_CANCEL_SELF_TRADE);
         return 0;
     case DTX_STP_CANCEL_OLDEST:
-        cancel_working(b, r, DTX_CANCEL_SELF_TRADE);
+        rb_cancel_working(b, r, DTX_CANCEL_SELF_TRADE);
         return 1;
     case DTX_STP_CANCEL_BOTH:
-        cancel_working(b, r, DTX_CANCEL_SELF_TRADE);
-        cancel_processing(b, o, DTX_CANCEL_SELF_TRADE);
+        rb_cancel_working(b, r, DTX_CANCEL_SELF_TRADE);
+        rb_cancel_processing(b, o, DTX_CANCEL_SELF_TRADE);
         return 0;
     default: { /* DecrementAndCancel */
         int64_t d = min64(o->leaves, r->leaves);
         /* Resting order first; it loses displayed quantity first. */
         if (r->leaves == d) {
             uint8_t flags = DTX_EVF_ON_BOOK;
-            unplace(b, r);
-            emit_canceled(b, r, DTX_CANCEL_SELF_TRADE, r->clordid, 0, d, flags);
+            rb_unplace(b, r);
+            rb_emit_canceled(b, r, DTX_CANCEL_SELF_TRADE, r->clordid, 0, d, flags);
             free(r);
             r = NULL;
         } else {
@@ -539,7 +126,7 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
                 flags |= DTX_EVF_PRIORITY_KEPT;
             else
                 r_refill = 1;
-            emit_replaced(b, r, r->clordid, flags);
+            rb_emit_replaced(b, r, r->clordid, flags);
             /* "in which case it is replenished to the back of its level and
              * ADDED (REFILL) follows" its REPLACED, before the incoming
              * order's report (as tests/engine_stp.c reads it too). */
@@ -548,13 +135,13 @@ static int self_trade(ref_book *b, rb_order *o, rb_order *r)
         }
         int alive = 1;
         if (o->leaves == d) {
-            emit_canceled(b, o, DTX_CANCEL_SELF_TRADE, o->clordid, 0, d, 0);
+            rb_emit_canceled(b, o, DTX_CANCEL_SELF_TRADE, o->clordid, 0, d, 0);
             free(o);
             alive = 0;
         } else {
             o->leaves -= d;
             o->order_qty -= d;
-            emit_replaced(b, o, o->clordid, DTX_EVF_SELF_TRADE);
+            rb_emit_replaced(b, o, o->clordid, DTX_EVF_SELF_TRADE);
         }
         return alive;
     }
@@ -589,10 +176,10 @@ static int match(ref_book *b, rb_inst *in, rb_order *o, int64_t limit)
         o->cum += q;
         in->last_px = px;
         uint64_t trade_id = ++b->last_trade_id;
-        emit_fill(b, r, o, px, q, trade_id, 0);
-        emit_fill(b, o, r, px, q, trade_id, 1);
+        rb_emit_fill(b, r, o, px, q, trade_id, 0);
+        rb_emit_fill(b, o, r, px, q, trade_id, 1);
         if (r->leaves == 0) {
-            unplace(b, r);
+            rb_unplace(b, r);
             free(r);
         } else if (r->shown == 0) {
             refill(b, r);
@@ -605,8 +192,8 @@ static int match(ref_book *b, rb_inst *in, rb_order *o, int64_t limit)
 static void rest(ref_book *b, rb_order *o)
 {
     o->shown = o->display > 0 ? min64(o->display, o->leaves) : o->leaves;
-    book_place(b, o);
-    emit_added(b, o, 0);
+    rb_book_place(b, o);
+    rb_emit_added(b, o, 0);
 }
 
 /*
@@ -623,7 +210,7 @@ static void arrive(ref_book *b, rb_inst *in, rb_order *o, int market)
     if (market) {
         int64_t best = best_opposite(in, o->side);
         if (best == PX_NULL) {
-            cancel_processing(b, o, DTX_CANCEL_UNFILLED);
+            rb_cancel_processing(b, o, DTX_CANCEL_UNFILLED);
             return;
         }
         limit = market_limit(in, o->side, best);
@@ -631,7 +218,7 @@ static void arrive(ref_book *b, rb_inst *in, rb_order *o, int market)
         limit = o->price;
     }
     if (o->tif == DTX_TIF_FOK && !fok_fillable(in, o, limit)) {
-        cancel_processing(b, o, DTX_CANCEL_UNFILLED);
+        rb_cancel_processing(b, o, DTX_CANCEL_UNFILLED);
         return;
     }
     if (!match(b, in, o, limit))
@@ -643,7 +230,7 @@ static void arrive(ref_book *b, rb_inst *in, rb_order *o, int market)
     /* "IOC, FOK and Market remainders are canceled ... and a Day/GTC/GTD
      * remainder rests". A triggered Stop trades as a Market order. */
     if (market || o->tif == DTX_TIF_IOC || o->tif == DTX_TIF_FOK) {
-        cancel_processing(b, o, DTX_CANCEL_UNFILLED);
+        rb_cancel_processing(b, o, DTX_CANCEL_UNFILLED);
         return;
     }
     rest(b, o);
@@ -671,8 +258,8 @@ static void trigger_loop(ref_book *b, rb_inst *in)
         /* "it leaves the stop queue; TRIGGERED (stop_px, price); then it
          * arrives as a Market (Stop) or Limit (StopLimit) order with its
          * TimeInForce, and no NEW." */
-        unplace(b, s);
-        dtx_event *e = ev_order(b, DTX_EV_TRIGGERED, s);
+        rb_unplace(b, s);
+        dtx_event *e = rb_ev_order(b, DTX_EV_TRIGGERED, s);
         e->ord_type = s->ord_type == DTX_ORD_STOP ? DTX_ORD_MARKET : DTX_ORD_LIMIT;
         e->stop_px = s->stop_px;
         e->price = s->price;
@@ -732,7 +319,7 @@ static uint16_t check_new(const ref_book *b, const dtx_command *c, rb_inst **out
         return DTX_REJ_INVALID_FIELD;
 
     /* 2. UnknownInstrument, 3. InstrumentHalted */
-    rb_inst *in = inst_find(b, c->security_id);
+    rb_inst *in = rb_inst_find(b, c->security_id);
     if (!in)
         return DTX_REJ_UNKNOWN_INSTRUMENT;
     if (in->status != DTX_TRADING_OPEN)
@@ -752,7 +339,7 @@ static uint16_t check_new(const ref_book *b, const dtx_command *c, rb_inst **out
         return DTX_REJ_PRICE_NOT_ON_TICK;
 
     /* 6. DuplicateClOrdID */
-    if (work_find_clordid(b, c->account, c->clordid))
+    if (rb_work_find_clordid(b, c->account, c->clordid))
         return DTX_REJ_DUPLICATE_CLORDID;
 
     /* 7. PriceOutsideBand */
@@ -764,11 +351,11 @@ static uint16_t check_new(const ref_book *b, const dtx_command *c, rb_inst **out
     /* 8. TooManyOpenOrders */
     if (b->n_work >= b->max_orders)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
-    if (wants_stop && count_stops(in, sidx(c->side)) >= b->max_stops)
+    if (wants_stop && rb_count_stops(in, sidx(c->side)) >= b->max_stops)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
-    if (c->display_qty != 0 && count_icebergs(b) >= b->max_icebergs)
+    if (c->display_qty != 0 && rb_count_icebergs(b) >= b->max_icebergs)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
-    if (is_timed(c->tif) && count_timed(b) >= b->max_timed)
+    if (is_timed(c->tif) && rb_count_timed(b) >= b->max_timed)
         return DTX_REJ_TOO_MANY_OPEN_ORDERS;
 
     /* 9. The gate is not modelled. */
@@ -813,7 +400,7 @@ static void do_new(ref_book *b, const dtx_command *c)
     rb_inst *in = NULL;
     uint16_t reason = check_new(b, c, &in);
     if (reason != DTX_REJ_NONE) {
-        emit_reject(b, reason);
+        rb_emit_reject(b, reason);
         return;
     }
     rb_order *o = calloc(1, sizeof *o);
@@ -836,7 +423,7 @@ static void do_new(ref_book *b, const dtx_command *c)
     reason = check_book(in, o);
     if (reason != DTX_REJ_NONE) {
         free(o);
-        emit_reject(b, reason);
+        rb_emit_reject(b, reason);
         return;
     }
     o->id = ++b->last_order_id;
@@ -846,7 +433,7 @@ static void do_new(ref_book *b, const dtx_command *c)
     else if (c->tif == DTX_TIF_GTD)
         o->expire = c->expire_time;
 
-    dtx_event *e = ev_order(b, DTX_EV_NEW, o);
+    dtx_event *e = rb_ev_order(b, DTX_EV_NEW, o);
     e->price = o->price;
     e->stop_px = o->stop_px;
     e->order_qty = o->order_qty;
@@ -855,7 +442,7 @@ static void do_new(ref_book *b, const dtx_command *c)
     e->stp = o->stp;
 
     if (is_stop_type(o->ord_type))
-        stop_place(b, o); /* the trigger loop triggers it at once if it holds */
+        rb_stop_place(b, o); /* the trigger loop triggers it at once if it holds */
     else
         arrive(b, in, o, o->ord_type == DTX_ORD_MARKET);
     trigger_loop(b, in);
@@ -866,17 +453,17 @@ static void do_new(ref_book *b, const dtx_command *c)
 static void do_cancel(ref_book *b, const dtx_command *c)
 {
     if (c->side > DTX_SIDE_SELL) {
-        emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_CANCEL);
+        rb_emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, DTX_CXL_REJ_CANCEL);
         return;
     }
-    rb_order *o = find_named(b, c);
+    rb_order *o = rb_find_named(b, c);
     if (!o) {
-        emit_cancel_reject(b, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_CANCEL);
+        rb_emit_cancel_reject(b, DTX_REJ_UNKNOWN_ORDER, DTX_CXL_REJ_CANCEL);
         return;
     }
     uint8_t flags = o->at == AT_BOOK ? DTX_EVF_ON_BOOK : 0;
-    unplace(b, o);
-    emit_canceled(b, o, DTX_CANCEL_CLIENT_REQUEST, c->clordid, o->clordid, o->leaves, flags);
+    rb_unplace(b, o);
+    rb_emit_canceled(b, o, DTX_CANCEL_CLIENT_REQUEST, c->clordid, o->clordid, o->leaves, flags);
     free(o);
 }
 
@@ -889,54 +476,54 @@ static void do_replace(ref_book *b, const dtx_command *c)
      * Price non-null and ≤ 0) */
     if (c->side > DTX_SIDE_SELL || c->qty < 0 || c->display_qty < 0 ||
         c->display_qty > c->qty || (c->price != PX_NULL && c->price <= 0)) {
-        emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, rt);
         return;
     }
-    rb_order *o = find_named(b, c);
+    rb_order *o = rb_find_named(b, c);
     if (!o) {
-        emit_cancel_reject(b, DTX_REJ_UNKNOWN_ORDER, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_UNKNOWN_ORDER, rt);
         return;
     }
     /* InvalidField needing the order: a Price, or DisplayQty ≠ 0, on a Stop. */
     if (o->ord_type == DTX_ORD_STOP && (c->price != PX_NULL || c->display_qty != 0)) {
-        emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_INVALID_FIELD, rt);
         return;
     }
     rb_inst *in = inst_of(b, o);
     if (in->status != DTX_TRADING_OPEN) {
-        emit_cancel_reject(b, DTX_REJ_INSTRUMENT_HALTED, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_INSTRUMENT_HALTED, rt);
         return;
     }
     /* OrderQty ≤ CumQty: the order is canceled. */
     if (c->qty <= o->cum) {
         uint8_t flags = o->at == AT_BOOK ? DTX_EVF_ON_BOOK : 0;
-        unplace(b, o);
-        emit_canceled(b, o, DTX_CANCEL_CLIENT_REQUEST, c->clordid, o->clordid, o->leaves, flags);
+        rb_unplace(b, o);
+        rb_emit_canceled(b, o, DTX_CANCEL_CLIENT_REQUEST, c->clordid, o->clordid, o->leaves, flags);
         free(o);
         return;
     }
     const dtx_instrument_config *ic = &in->cfg;
     if (c->qty < ic->min_qty || c->qty > ic->max_qty || c->qty % ic->lot_size != 0 ||
         (c->display_qty != 0 && c->display_qty % ic->lot_size != 0)) {
-        emit_cancel_reject(b, DTX_REJ_QTY_OUT_OF_RANGE, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_QTY_OUT_OF_RANGE, rt);
         return;
     }
     if (c->price != PX_NULL && c->price % ic->tick_size != 0) {
-        emit_cancel_reject(b, DTX_REJ_PRICE_NOT_ON_TICK, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_PRICE_NOT_ON_TICK, rt);
         return;
     }
-    if (work_find_clordid(b, c->account, c->clordid)) {
-        emit_cancel_reject(b, DTX_REJ_DUPLICATE_CLORDID, rt);
+    if (rb_work_find_clordid(b, c->account, c->clordid)) {
+        rb_emit_cancel_reject(b, DTX_REJ_DUPLICATE_CLORDID, rt);
         return;
     }
     if (c->price != PX_NULL && (c->price < ic->min_price || c->price > ic->max_price)) {
-        emit_cancel_reject(b, DTX_REJ_PRICE_OUTSIDE_BAND, rt);
+        rb_emit_cancel_reject(b, DTX_REJ_PRICE_OUTSIDE_BAND, rt);
         return;
     }
     /* TooManyOpenOrders: an order that becomes an iceberg when max_icebergs
      * are working. */
-    if (c->display_qty != 0 && o->display == 0 && count_icebergs(b) >= b->max_icebergs) {
-        emit_cancel_reject(b, DTX_REJ_TOO_MANY_OPEN_ORDERS, rt);
+    if (c->display_qty != 0 && o->display == 0 && rb_count_icebergs(b) >= b->max_icebergs) {
+        rb_emit_cancel_reject(b, DTX_REJ_TOO_MANY_OPEN_ORDERS, rt);
         return;
     }
     /* PostOnlyWouldTrade: a post-only order re-priced to reach the best
@@ -944,7 +531,7 @@ static void do_replace(ref_book *b, const dtx_command *c)
     if ((o->exec_inst & DTX_EXEC_POST_ONLY) && c->price != PX_NULL) {
         int64_t best = best_opposite(in, o->side);
         if (best != PX_NULL && (o->side == DTX_SIDE_BUY ? c->price >= best : c->price <= best)) {
-            emit_cancel_reject(b, DTX_REJ_POST_ONLY_WOULD_TRADE, rt);
+            rb_emit_cancel_reject(b, DTX_REJ_POST_ONLY_WOULD_TRADE, rt);
             return;
         }
     }
@@ -964,7 +551,7 @@ static void do_replace(ref_book *b, const dtx_command *c)
          * REPLACED has PRIORITY_KEPT set by the rule above but no ON_BOOK." */
         o->leaves = new_leaves;
         o->display = c->display_qty;
-        emit_replaced(b, o, old_clordid, kept ? DTX_EVF_PRIORITY_KEPT : 0);
+        rb_emit_replaced(b, o, old_clordid, kept ? DTX_EVF_PRIORITY_KEPT : 0);
         return;
     }
     /* Not a pending stop: a resting order. */
@@ -972,16 +559,16 @@ static void do_replace(ref_book *b, const dtx_command *c)
         /* "The open quantity shrinks in place, hidden quantity first." */
         o->leaves = new_leaves;
         o->shown = min64(o->shown, new_leaves);
-        emit_replaced(b, o, old_clordid, DTX_EVF_ON_BOOK | DTX_EVF_PRIORITY_KEPT);
+        rb_emit_replaced(b, o, old_clordid, DTX_EVF_ON_BOOK | DTX_EVF_PRIORITY_KEPT);
         return;
     }
     /* "Otherwise the order leaves its place and arrives at its (new) price: it
      * may trade (as the aggressor, with its own stp mode), then rests at the
      * back of its level (ADDED) ...; the trigger loop runs." */
-    unplace(b, o);
+    rb_unplace(b, o);
     o->leaves = new_leaves;
     o->display = c->display_qty;
-    emit_replaced(b, o, old_clordid, DTX_EVF_ON_BOOK);
+    rb_emit_replaced(b, o, old_clordid, DTX_EVF_ON_BOOK);
     arrive(b, in, o, 0);
     trigger_loop(b, in);
 }
@@ -1021,25 +608,25 @@ static int inst_keep(const rb_order *o, const void *arg)
 static void cancel_all(ref_book *b, rb_order **v, size_t n, uint8_t reason)
 {
     for (size_t i = 0; i < n; i++)
-        cancel_working(b, v[i], reason);
+        rb_cancel_working(b, v[i], reason);
     free(v);
 }
 
 static void do_mass_cancel(ref_book *b, const dtx_command *c)
 {
     if (c->side > DTX_SIDE_SELL) {
-        emit_business_reject(b, DTX_REJ_INVALID_FIELD);
+        rb_emit_business_reject(b, DTX_REJ_INVALID_FIELD);
         return;
     }
-    if (c->security_id != 0 && !inst_find(b, c->security_id)) {
-        emit_business_reject(b, DTX_REJ_UNKNOWN_INSTRUMENT);
+    if (c->security_id != 0 && !rb_inst_find(b, c->security_id)) {
+        rb_emit_business_reject(b, DTX_REJ_UNKNOWN_INSTRUMENT);
         return;
     }
     mass_filter f = {b, c->account, 0, c->security_id, c->side};
     size_t n;
-    rb_order **v = collect(b, mass_keep, &f, &n);
+    rb_order **v = rb_collect(b, mass_keep, &f, &n);
     cancel_all(b, v, n, DTX_CANCEL_MASS_CANCEL);
-    dtx_event *e = ev_cmd(b, DTX_EV_MASS_CANCEL_REPORT);
+    dtx_event *e = rb_ev_cmd(b, DTX_EV_MASS_CANCEL_REPORT);
     e->side = c->side;
     e->total_affected = n;
 }
@@ -1061,7 +648,7 @@ static void do_time(ref_book *b, const dtx_command *c)
         rb_order *o = b->work[i];
         if (!is_timed(o->tif) || o->expire > c->ts)
             continue;
-        v = xrealloc(v, (n + 1) * sizeof *v);
+        v = rb_xrealloc(v, (n + 1) * sizeof *v);
         v[n++] = o;
     }
     /* insertion sort: small n, and obviously right */
@@ -1079,17 +666,17 @@ static void do_time(ref_book *b, const dtx_command *c)
 
 static void do_status(ref_book *b, const dtx_command *c)
 {
-    rb_inst *in = inst_find(b, c->security_id);
+    rb_inst *in = rb_inst_find(b, c->security_id);
     if (!in) {
-        emit_business_reject(b, DTX_REJ_UNKNOWN_INSTRUMENT);
+        rb_emit_business_reject(b, DTX_REJ_UNKNOWN_INSTRUMENT);
         return;
     }
     if (c->status < DTX_TRADING_OPEN || c->status > DTX_TRADING_CLOSED) {
-        emit_business_reject(b, DTX_REJ_INVALID_FIELD);
+        rb_emit_business_reject(b, DTX_REJ_INVALID_FIELD);
         return;
     }
     in->status = c->status;
-    dtx_event *e = ev_push(b, DTX_EV_STATUS);
+    dtx_event *e = rb_ev_push(b, DTX_EV_STATUS);
     e->session = c->session;
     e->account = c->account;
     e->security_id = c->security_id;
@@ -1097,7 +684,7 @@ static void do_status(ref_book *b, const dtx_command *c)
     if (c->status == DTX_TRADING_CLOSED) {
         mass_filter f = {b, 0, 0, c->security_id, 0};
         size_t n;
-        rb_order **v = collect(b, inst_keep, &f, &n);
+        rb_order **v = rb_collect(b, inst_keep, &f, &n);
         cancel_all(b, v, n, DTX_CANCEL_INSTRUMENT_HALTED);
     }
 }
@@ -1106,51 +693,11 @@ static void do_cancel_on_disconnect(ref_book *b, const dtx_command *c)
 {
     mass_filter f = {b, c->account, c->session, 0, 0};
     size_t n;
-    rb_order **v = collect(b, session_keep, &f, &n);
+    rb_order **v = rb_collect(b, session_keep, &f, &n);
     cancel_all(b, v, n, DTX_CANCEL_ON_DISCONNECT);
 }
 
-/* ---- public ------------------------------------------------------------------------- */
-
-ref_book *ref_book_create(const dtx_engine_config *cfg)
-{
-    if (!cfg || !cfg->sink || !cfg->instruments || cfg->n_instruments == 0)
-        return NULL;
-    ref_book *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    b->inst = calloc(cfg->n_instruments, sizeof *b->inst);
-    if (!b->inst) {
-        free(b);
-        return NULL;
-    }
-    b->n_inst = cfg->n_instruments;
-    for (uint32_t i = 0; i < b->n_inst; i++) {
-        b->inst[i].cfg = cfg->instruments[i];
-        b->inst[i].status = DTX_TRADING_OPEN;
-        b->inst[i].last_px = PX_NULL;
-    }
-    b->max_orders = cfg->max_orders;
-    b->max_timed = cfg->max_timed;
-    b->max_stops = cfg->max_stops;
-    b->max_icebergs = cfg->max_icebergs ? cfg->max_icebergs : cfg->max_orders / 16 + 1;
-    b->day_offset = cfg->day_offset_ns % DAY_NS;
-    b->sink = cfg->sink;
-    b->sink_ctx = cfg->sink_ctx;
-    return b;
-}
-
-void ref_book_destroy(ref_book *b)
-{
-    if (!b)
-        return;
-    for (size_t i = 0; i < b->n_work; i++)
-        free(b->work[i]);
-    free(b->work);
-    free(b->inst);
-    free(b->ev);
-    free(b);
-}
+/* ---- the command dispatch -------------------------------------------------------------- */
 
 void ref_book_submit(ref_book *b, const dtx_command *cmd)
 {
@@ -1181,75 +728,11 @@ void ref_book_submit(ref_book *b, const dtx_command *cmd)
     default: {
         /* "An unknown command type → BUSINESS_REJECT InvalidField with
          * ref_cmd_type." */
-        emit_business_reject(b, DTX_REJ_INVALID_FIELD);
+        rb_emit_business_reject(b, DTX_REJ_INVALID_FIELD);
         break;
     }
     }
     if (b->n_ev > 0)
         b->sink(b->sink_ctx, b->ev, b->n_ev);
     b->cmd = NULL;
-}
-
-uint32_t ref_book_working(const ref_book *b) { return (uint32_t)b->n_work; }
-
-void ref_book_best(const ref_book *b, uint32_t security_id, int64_t *bid, int64_t *ask)
-{
-    const rb_inst *in = inst_find(b, security_id);
-    *bid = in && in->book[0] ? in->book[0]->price : PX_NULL;
-    *ask = in && in->book[1] ? in->book[1]->price : PX_NULL;
-}
-
-int64_t ref_book_last_price(const ref_book *b, uint32_t security_id)
-{
-    const rb_inst *in = inst_find(b, security_id);
-    return in ? in->last_px : PX_NULL;
-}
-
-static void fill_view(const ref_book *b, const rb_order *o, dtx_order_view *v)
-{
-    memset(v, 0, sizeof *v);
-    v->order_id = o->id;
-    v->clordid = o->clordid;
-    v->account = o->account;
-    v->session = o->session;
-    v->security_id = inst_of(b, o)->cfg.security_id;
-    v->side = o->side;
-    v->ord_type = o->ord_type;
-    v->tif = o->tif;
-    v->exec_inst = o->exec_inst;
-    v->stp = o->stp;
-    v->price = o->price;
-    v->order_qty = o->order_qty;
-    v->leaves_qty = o->leaves;
-    v->cum_qty = o->cum;
-    v->shown_qty = o->at == AT_BOOK ? o->shown : 0;
-    v->display_qty = o->display;
-    v->stop_px = o->at == AT_STOP ? o->stop_px : PX_NULL;
-    v->pending_stop = o->at == AT_STOP;
-}
-
-static void visit_list(const ref_book *b, const rb_order *head, dtx_order_visit_fn fn, void *ctx)
-{
-    for (const rb_order *o = head; o; o = o->next) {
-        dtx_order_view v;
-        fill_view(b, o, &v);
-        if (fn(ctx, &v))
-            return;
-    }
-}
-
-void ref_book_visit(const ref_book *b, uint32_t security_id, uint8_t side,
-                    dtx_order_visit_fn fn, void *ctx)
-{
-    const rb_inst *in = inst_find(b, security_id);
-    if (in && (side == DTX_SIDE_BUY || side == DTX_SIDE_SELL))
-        visit_list(b, in->book[sidx(side)], fn, ctx);
-}
-
-void ref_book_visit_stops(const ref_book *b, uint32_t security_id, uint8_t side,
-                          dtx_order_visit_fn fn, void *ctx)
-{
-    const rb_inst *in = inst_find(b, security_id);
-    if (in && (side == DTX_SIDE_BUY || side == DTX_SIDE_SELL))
-        visit_list(b, in->stops[sidx(side)], fn, ctx);
 }
