@@ -656,7 +656,7 @@ static void run_triggers_loop(dtx_engine *e, dtx_book *b)
 }
 
 /* Most books have no pending stop: that check inline, the loop out of line. */
-static inline void run_triggers(dtx_engine *e, dtx_book *b)
+static inline __attribute__((always_inline)) void run_triggers(dtx_engine *e, dtx_book *b)
 {
     if (b->stops[BID].n | b->stops[ASK].n)
         run_triggers_loop(e, b);
