@@ -17,8 +17,9 @@
  * same array assigns the same OrderIDs, and every measured pass replays the array
  * on a fresh engine: pre-fill and warm-up untimed, then the timed part.
  *   pass 1 (per-op timed): lfence;rdtsc / rdtscp;lfence around each
- *          dtx_engine_submit(), recorded into log-linear histograms (fixed
- *          arrays, one per message kind); its ops/s includes the timer overhead.
+ *          dtx_engine_submit(), recorded into log-linear histograms of
+ *          cycles (perf/hist.h's dtx_hist, one per message kind); its ops/s
+ *          includes the timer overhead.
  *   pass 2.. (batch timed): no per-op timer, one rdtsc per 64Ki commands; the
  *          ops/s reported is the median over these passes.
  * Every pass must produce the same event counts and checksum as the generator's
@@ -27,7 +28,9 @@
  * checksum: no printing, no allocation.
  *
  * The generator, the profiles and the sink are in book_gen.c (book_gen.h);
- * this file holds the measured passes, the report and main.
+ * the timers, the histogram and its quantile rule are perf/hist.h's (shared
+ * with bench_risk and dtx-loadgen); this file holds the measured passes, the
+ * report and main.
  *
  * Run: build-bench/bench_book [--profile hot|large|both] [--ops N] [--seed S]
  *      [--cpu C] [--runs R] [--warmup N] [--record] [--results FILE]
@@ -46,13 +49,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#else
+#include "book_gen.h"
+#include "hist.h"
+
+#if !DTX_HAVE_TSC
 #error "bench_book times with rdtsc: x86 only"
 #endif
-
-#include "book_gen.h"
 
 /* ---- constants ------------------------------------------------------------ */
 
@@ -60,111 +62,12 @@
 
 static const char *const kind_names[KIND_COUNT] = {"GTC", "IOC", "cancel", "move"};
 
-/* ---- time --------------------------------------------------------------------- */
+/* ---- time and histogram: perf/hist.h ------------------------------------------ */
 
-static inline uint64_t tsc_begin(void)
-{
-    _mm_lfence();
-    return __rdtsc();
-}
-
-static inline uint64_t tsc_end(void)
-{
-    unsigned aux;
-    uint64_t t = __rdtscp(&aux);
-    _mm_lfence();
-    return t;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* TSC cycles per ns, measured once against CLOCK_MONOTONIC over 200 ms. */
-static double tsc_calibrate(void)
-{
-    uint64_t n0 = mono_ns(), c0 = __rdtsc();
-    struct timespec d = {0, 200000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR) {
-    }
-    uint64_t n1 = mono_ns(), c1 = __rdtsc();
-    return (double)(c1 - c0) / (double)(n1 - n0);
-}
-
-/* ---- histogram: log-linear buckets of cycles (HdrHistogram-like) ---------------- */
-
-/* Values below 128 have a bucket each; above, each power of two is split into
- * 64 buckets, so a bucket is at most 1/64 (1.6%) of its value wide. */
-#define HIST_SUB_BITS 7
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_HALF (HIST_SUB / 2)
-#define HIST_BUCKETS (HIST_SUB + HIST_HALF * (64 - HIST_SUB_BITS))
-
-typedef struct hist {
-    uint64_t n;
-    uint64_t max;
-    uint64_t count[HIST_BUCKETS];
-} hist;
-
-static inline unsigned hist_index(uint64_t v)
-{
-    if (v < HIST_SUB)
-        return (unsigned)v;
-    unsigned shift = (unsigned)(63 - __builtin_clzll(v)) - (HIST_SUB_BITS - 1);
-    return shift * HIST_HALF + (unsigned)(v >> shift);
-}
-
-/* Highest value that falls into bucket i. */
-static uint64_t hist_bucket_top(unsigned i)
-{
-    if (i < HIST_SUB)
-        return i;
-    unsigned shift = i / HIST_HALF - 1;
-    uint64_t sub = i - shift * HIST_HALF;
-    return ((sub + 1) << shift) - 1;
-}
-
-static inline void hist_add(hist *h, uint64_t v)
-{
-    h->count[hist_index(v)]++;
-    h->n++;
-    if (v > h->max)
-        h->max = v;
-}
-
-static void hist_merge(hist *into, const hist *h)
-{
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        into->count[i] += h->count[i];
-    into->n += h->n;
-    if (h->max > into->max)
-        into->max = h->max;
-}
-
-/* The value at quantile q: the top of the bucket holding the ceil(q n)-th
- * sample, at most the exact maximum. */
-static uint64_t hist_quantile(const hist *h, double q)
-{
-    if (h->n == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)h->n);
-    if ((double)rank < q * (double)h->n)
-        rank++;
-    if (rank == 0)
-        rank = 1;
-    uint64_t cum = 0;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        cum += h->count[i];
-        if (cum >= rank) {
-            uint64_t top = hist_bucket_top(i);
-            return top < h->max ? top : h->max;
-        }
-    }
-    return h->max;
-}
+/* The TSC timers, the calibration and the log-linear histogram (with its one
+ * quantile rule) are perf/hist.h's, shared with bench_risk and dtx-loadgen.
+ * Per-op latencies are recorded in TSC cycles and converted to ns with the
+ * calibrated rate at report time. */
 
 /* ---- comparing sinks ------------------------------------------------------------ */
 
@@ -199,7 +102,7 @@ static void replay_untimed(dtx_engine *e, const dtx_command *cmds, uint64_t n)
 }
 
 typedef struct per_op_result {
-    hist *h;            /* KIND_COUNT histograms, cycles */
+    dtx_hist *h;        /* KIND_COUNT histograms, cycles */
     uint64_t cycles;    /* whole timed loop, timers included */
     uint64_t traded;
     bench_sink sink;
@@ -213,23 +116,23 @@ static void pass_per_op(const setup *su, const stream *st, per_op_result *out)
     dtx_engine *e = bench_setup_engine(su, bench_sink_fn, &sink);
     replay_untimed(e, st->cmds, st->n_prefill + st->n_warmup);
     memset(&sink, 0, sizeof sink);
-    memset(out->h, 0, sizeof(hist) * KIND_COUNT);
+    memset(out->h, 0, sizeof(dtx_hist) * KIND_COUNT);
 
     const dtx_command *c = st->cmds + st->n_prefill + st->n_warmup;
     const dtx_command *end = c + st->n_timed;
-    hist *h = out->h;
+    dtx_hist *h = out->h;
     uint64_t traded = 0, prev_fills = 0;
-    uint64_t start = tsc_begin();
+    uint64_t start = dtx_tsc_begin();
     for (; c != end; c++) {
-        uint64_t t0 = tsc_begin();
+        uint64_t t0 = dtx_tsc_begin();
         dtx_engine_submit(e, c);
-        uint64_t t1 = tsc_end();
-        hist_add(&h[cmd_kind(c)], t1 - t0);
+        uint64_t t1 = dtx_tsc_end();
+        dtx_hist_add(&h[cmd_kind(c)], t1 - t0);
         uint64_t fills = sink.by_type[DTX_EV_FILL];
         traded += fills != prev_fills;
         prev_fills = fills;
     }
-    out->cycles = tsc_end() - start;
+    out->cycles = dtx_tsc_end() - start;
     out->traded = traded;
     out->sink = sink;
     dtx_engine_get_stats(e, &out->stats);
@@ -249,7 +152,7 @@ __attribute__((noinline)) static uint64_t bench_timed_batch(dtx_engine *e, const
                                                             const dtx_command *end,
                                                             uint64_t *batch_cycles)
 {
-    uint64_t start = tsc_begin(), prev = start;
+    uint64_t start = dtx_tsc_begin(), prev = start;
     while (c != end) {
         const dtx_command *stop = (uint64_t)(end - c) > BENCH_BATCH ? c + BENCH_BATCH : end;
         if (g_burst) {
@@ -269,7 +172,7 @@ __attribute__((noinline)) static uint64_t bench_timed_batch(dtx_engine *e, const
         *batch_cycles++ = now - prev;
         prev = now;
     }
-    return tsc_end() - start;
+    return dtx_tsc_end() - start;
 }
 
 typedef struct batch_result {
@@ -293,15 +196,15 @@ static void pass_batch(const setup *su, const stream *st, batch_result *out)
 }
 
 /* Median cost of an empty lfence;rdtsc .. rdtscp;lfence pair, cycles. */
-static uint64_t timer_overhead(hist *scratch)
+static uint64_t timer_overhead(dtx_hist *scratch)
 {
     memset(scratch, 0, sizeof *scratch);
     for (int i = 0; i < 200000; i++) {
-        uint64_t t0 = tsc_begin();
-        uint64_t t1 = tsc_end();
-        hist_add(scratch, t1 - t0);
+        uint64_t t0 = dtx_tsc_begin();
+        uint64_t t1 = dtx_tsc_end();
+        dtx_hist_add(scratch, t1 - t0);
     }
-    return hist_quantile(scratch, 0.5);
+    return dtx_hist_quantile(scratch, 0.5);
 }
 
 /* ---- report ----------------------------------------------------------------------------- */
@@ -399,14 +302,14 @@ static void run_profile(const profile_def *p, const options *o, const machine *m
             p->name, (uint64_t)su.resting_target, warmup, ops);
     stream st;
     memset(&st, 0, sizeof st);
-    uint64_t gen_t0 = mono_ns();
+    uint64_t gen_t0 = dtx_mono_ns();
     bench_generate(&su, o->seed, warmup, ops, &st);
     fprintf(stderr, "[%s] generated in %.1f s; per-op timed pass...\n", p->name,
-            (double)(mono_ns() - gen_t0) * 1e-9);
+            (double)(dtx_mono_ns() - gen_t0) * 1e-9);
 
     per_op_result po;
     memset(&po, 0, sizeof po);
-    po.h = bench_xalloc(sizeof(hist) * KIND_COUNT);
+    po.h = bench_xalloc(sizeof(dtx_hist) * KIND_COUNT);
     pass_per_op(&su, &st, &po);
 
     double *rates = bench_xalloc(sizeof(double) * runs);
@@ -435,9 +338,9 @@ static void run_profile(const profile_def *p, const options *o, const machine *m
     qsort(sorted, runs, sizeof(double), cmp_double);
     double median = runs % 2 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
 
-    hist *all = bench_xalloc(sizeof(hist));
+    dtx_hist *all = bench_xalloc(sizeof(dtx_hist));
     for (int k = 0; k < KIND_COUNT; k++)
-        hist_merge(all, &po.h[k]);
+        dtx_hist_merge(all, &po.h[k]);
     double per_op_rate = (double)st.n_timed / ((double)po.cycles / cyc_per_ns * 1e-9);
     uint64_t events = sink_events(&po.sink);
     uint64_t rejects = po.sink.by_type[DTX_EV_REJECT] + po.sink.by_type[DTX_EV_CANCEL_REJECT] +
@@ -466,7 +369,7 @@ static void run_profile(const profile_def *p, const options *o, const machine *m
     double b_slot = po.stats.max_orders ? (double)po.stats.order_bytes / po.stats.max_orders : 0;
     rep(out, "| %s | %" PRIu64 " | %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %u | %.0f | %.1f |\n\n",
         p->name, st.n_timed, fmt_rate(r1, sizeof r1, median), fmt_rate(r2, sizeof r2, per_op_rate),
-        NS(hist_quantile(all, 0.5)), NS(hist_quantile(all, 0.99)), NS(hist_quantile(all, 0.999)),
+        NS(dtx_hist_quantile(all, 0.5)), NS(dtx_hist_quantile(all, 0.99)), NS(dtx_hist_quantile(all, 0.999)),
         NS(all->max), (double)events / n, 100.0 * (double)po.traded / n, po.stats.working_orders,
         b_rest, b_slot);
 
@@ -482,8 +385,8 @@ static void run_profile(const profile_def *p, const options *o, const machine *m
     rep(out, "latency by kind (ns):");
     for (int k = 0; k < KIND_COUNT; k++)
         rep(out, " %s %.1f%% p50 %.0f p99 %.0f p99.9 %.0f;", kind_names[k],
-            100.0 * (double)po.h[k].n / n, NS(hist_quantile(&po.h[k], 0.5)),
-            NS(hist_quantile(&po.h[k], 0.99)), NS(hist_quantile(&po.h[k], 0.999)));
+            100.0 * (double)po.h[k].n / n, NS(dtx_hist_quantile(&po.h[k], 0.5)),
+            NS(dtx_hist_quantile(&po.h[k], 0.99)), NS(dtx_hist_quantile(&po.h[k], 0.999)));
     rep(out, "\nevents/op by type:");
     for (unsigned t = 1; t < DTX_EV_TYPE_COUNT; t++)
         if (po.sink.by_type[t])
@@ -714,8 +617,8 @@ int main(int argc, char **argv)
 
     machine m;
     machine_read(&m);
-    double cyc_per_ns = tsc_calibrate();
-    hist *scratch = bench_xalloc(sizeof(hist));
+    double cyc_per_ns = dtx_tsc_calibrate(200);
+    dtx_hist *scratch = bench_xalloc(sizeof(dtx_hist));
     uint64_t overhead = timer_overhead(scratch);
     free(scratch);
 

@@ -8,7 +8,8 @@
  *                 whole stream (pre-fill, warm-up, timed part) before any
  *                 timing; also the small helpers both files use;
  *   bench_book.c  the measured passes over that stream (per-op and batch
- *                 timed), the histogram, the report and --record.
+ *                 timed, into perf/hist.h's histograms), the report and
+ *                 --record.
  *
  * The symbols shared across the two files carry the bench_ prefix.
  */
