@@ -367,7 +367,7 @@ static void run_profile(const profile_def *p, const options *o, const machine *m
     rep(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     double b_rest = po.stats.working_orders ? (double)po.stats.reserved_bytes / po.stats.working_orders : 0;
     double b_slot = po.stats.max_orders ? (double)po.stats.order_bytes / po.stats.max_orders : 0;
-    rep(out, "| %s | %" PRIu64 " | %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %u | %.0f | %.1f |\n\n",
+    rep(out, "| %s | %" PRIu64 " | %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %u | %.1f | %.1f |\n\n",
         p->name, st.n_timed, fmt_rate(r1, sizeof r1, median), fmt_rate(r2, sizeof r2, per_op_rate),
         NS(dtx_hist_quantile(all, 0.5)), NS(dtx_hist_quantile(all, 0.99)), NS(dtx_hist_quantile(all, 0.999)),
         NS(all->max), (double)events / n, 100.0 * (double)po.traded / n, po.stats.working_orders,
