@@ -170,7 +170,8 @@ typedef struct dtx_book {
 
 struct dtx_engine {
     /* hot */
-    dtx_order *orders;       /* [max_orders + 1], slot 0 unused */
+    dtx_order *orders;       /* [max_orders + 1]; slot 0 is never an order (it
+                                takes level_unlink_only()'s neighbourless link writes) */
     uint32_t *buckets;       /* ClOrdID index */
     uint32_t bucket_mask;    /* bucket count - 1 */
     uint32_t bucket_shift;   /* 64 - log2(bucket count): the hash bits above pick */
@@ -326,14 +327,14 @@ static inline __attribute__((always_inline)) void level_unlink_only(dtx_engine *
 {
     dtx_order *o = &e->orders[h];
     dtx_level *lv = &b->levels[o->level];
-    if (o->prev)
-        e->orders[o->prev].next = o->next;
-    else
-        lv->head = o->next;
-    if (o->next)
-        e->orders[o->next].prev = o->prev;
-    else
-        lv->tail = o->prev;
+    /* branch-free: whether an order is at the head or the tail of its level
+     * is a coin toss to the predictor. Slot 0, never an order, takes the link
+     * write that has no neighbour to go to (nothing reads its links). */
+    uint32_t p = o->prev, n = o->next;
+    e->orders[p].next = n;
+    e->orders[n].prev = p;
+    lv->head = p ? lv->head : n;
+    lv->tail = n ? lv->tail : p;
     if (!lv->head) {
         dtx_bitset *s = &b->bits[o->side];
         bitset_clear(s, o->level);
