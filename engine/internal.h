@@ -495,8 +495,10 @@ static inline void index_remove(dtx_engine *e, uint32_t h)
     uint32_t *bucket = index_bucket(e, index_hash(o->account, o->clordid));
     uint32_t w = *bucket;
     if ((w & e->bucket_mask) == h) {
+        /* an emptied chain clears its filter; branch-free: whether a chain
+         * has a second member is a coin toss to the predictor */
         uint32_t n = o->hnext;
-        *bucket = n ? (w & ~e->bucket_mask) | n : 0; /* an emptied chain clears its filter */
+        *bucket = ((w & ~e->bucket_mask) | n) & -(uint32_t)(n != 0);
     } else if (w & e->bucket_mask) {
         uint32_t *p = &e->orders[w & e->bucket_mask].hnext;
         while (*p && *p != h)
