@@ -11,7 +11,7 @@
  *
  *   stage 1, PF_FAR commands ahead:  what the command itself names (the order
  *            slot of its OrderID, the index bucket of its ClOrdID, the level
- *            of its price);
+ *            of its price), read into the outer caches;
  *   stage 2, PF_NEAR commands ahead: what that leads to, read from what stage
  *            1 brought in (the named order's level neighbours and the bucket
  *            of its current ClOrdID; the first order chained from the new
@@ -41,6 +41,13 @@
 #endif
 
 static inline void pf_w(const void *p) { __builtin_prefetch(p, 1, 3); }
+
+/* Stage 1, the farthest ahead, asks for a read into the outer caches
+ * (prefetcht1), not for ownership into L1: on the large profile, interleaved
+ * A/B runs on the 2-vCPU VM gave 6.61M against 6.35M ops/s mean (17 and 13
+ * runs; 12 of 17 paired rounds won); stage 2 reads these lines first and the
+ * command then writes them. */
+static inline void pf_far(const void *p) { __builtin_prefetch(p, 0, 2); }
 
 /* An order record, both cache lines: a 48-byte record straddles two lines at
  * two of every four slots, and the command path reads fields of both. */
@@ -76,24 +83,27 @@ void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *c)
         return;
     switch (c->type) {
     case DTX_CMD_NEW_ORDER: {
-        pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
+        pf_far(index_bucket(e, index_hash(c->account, c->clordid)));
         const dtx_book *b = book_find(e, c->security_id);
         if (b) {
             uint32_t l;
             if (price_level(b, c->price, &l))
-                pf_w(&b->levels[l]);
+                pf_far(&b->levels[l]);
         }
         break;
     }
     case DTX_CMD_REPLACE:
-        pf_w(index_bucket(e, index_hash(c->account, c->clordid)));
+        pf_far(index_bucket(e, index_hash(c->account, c->clordid)));
         /* fall through */
     case DTX_CMD_CANCEL: {
         uint32_t h = named_slot(e, c);
-        if (h)
-            pf_order(e, h);
-        else
-            pf_w(index_bucket(e, index_hash(c->account, c->orig_clordid)));
+        if (h) {
+            const char *q = (const char *)&e->orders[h]; /* both lines, as pf_order() */
+            pf_far(q);
+            pf_far(q + sizeof(dtx_order) - 1);
+        } else {
+            pf_far(index_bucket(e, index_hash(c->account, c->orig_clordid)));
+        }
         break;
     }
     default:
