@@ -19,7 +19,10 @@
  *            price the tail order of the level, or the first order it would
  *            trade with);
  *   stage 3, PF_CHAIN commands ahead: the chain from the named order's bucket
- *            up to the order, which the index removal walks.
+ *            up to the order, which the index removal walks; for an order
+ *            that will trade, the successor and the ClOrdID bucket of the
+ *            first order it meets (filled, that order leaves its level and
+ *            the index).
  * The first commands of a burst get stages 1 and 2 together before any runs,
  * and pool_alloc() prefetches the slot the next new order will get.
  *
@@ -180,8 +183,33 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
 
 /* Stage 3: the ClOrdID chain from the named order's bucket (stage 2
  * prefetched it) up to the order, which the index removal walks. */
+/* An arriving order on side at level l that reaches the best opposite level
+ * takes its head order first (stage 2 prefetched it): when it fills that
+ * order, the order's successor becomes the head and its ClOrdID leaves the
+ * index. Their lines. */
+static inline void pf_maker(const dtx_engine *e, const dtx_book *b, int side, uint32_t l)
+{
+    uint32_t best = b->best[side ^ 1];
+    if (best == DTX_NONE || !(side == BID ? best <= l : best >= l))
+        return;
+    uint32_t r = b->levels[best].head;
+    if (!r || r > e->max_orders)
+        return;
+    const dtx_order *m = &e->orders[r];
+    if (m->next && m->next <= e->max_orders)
+        pf_w(&e->orders[m->next].prev);
+    pf_w(index_bucket(e, index_hash(m->account, m->clordid)));
+}
+
 static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
 {
+    uint32_t l;
+    if (c->type == DTX_CMD_NEW_ORDER) {
+        const dtx_book *b = book_find(e, c->security_id);
+        if (b && (c->side == DTX_SIDE_BUY || c->side == DTX_SIDE_SELL) && price_level(b, c->price, &l))
+            pf_maker(e, b, c->side - 1, l);
+        return;
+    }
     if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
         return;
     uint32_t h = named_slot(e, c);
@@ -191,6 +219,9 @@ static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
     uint32_t k = *index_bucket(e, index_hash(o->account, o->clordid)) & e->bucket_mask;
     if (k != h && k && k <= e->max_orders)
         pf_w(&e->orders[k].hnext);
+    if (c->type == DTX_CMD_REPLACE && o->book < e->n_books && o->side <= ASK &&
+        price_level(&e->books[o->book], c->price, &l))
+        pf_maker(e, &e->books[o->book], o->side, l);
 }
 
 void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
