@@ -21,6 +21,7 @@
 #include "dtx/core.h"
 #include "dtx/risk.h"
 #include "dtx/types.h"
+#include "support/core_fixture.h"
 
 #define PX(usd) ((int64_t)(usd) * 1000000000LL) /* PRICE9 */
 #define MONEY(usd) ((int64_t)(usd) * DTX_RISK_MONEY_ONE)
@@ -46,40 +47,14 @@ static int fd = -1;
 
 static void setup(void)
 {
-    uint32_t n, nr;
-    dtx_core_config cfg = {0};
-    dtx_risk_config rc = {0};
-    snprintf(path, sizeof path, "/tmp/dtx-audit-core-XXXXXX");
+    snprintf(path, sizeof path, "/tmp/dtx-audit-core-XXXXXX"); /* mkstemp's template */
     fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     alog = dtx_audit_log_create(fd, path, AUDIT_RING, DTX_WAIT_BLOCK);
     cr_assert_not_null(alog, "%s", dtx_error_message());
-    rc.instruments = dtx_risk_default_instruments(&nr);
-    rc.n_instruments = nr;
-    rc.n_accounts = 16;
-    rc.max_orders = 4096;
-    risk = dtx_risk_create(&rc);
-    cr_assert_not_null(risk, "%s", dtx_error_message());
-    cmds = dtx_ring_create(sizeof(dtx_command), 1024, DTX_WAIT_BLOCK);
-    evs = dtx_ring_create(sizeof(dtx_event), 4096, DTX_WAIT_BLOCK);
-    cr_assert(cmds && evs);
-    cfg.engine.instruments = dtx_default_instruments(&n);
-    cfg.engine.n_instruments = n;
-    cfg.engine.max_orders = 4096;
-    cfg.engine.max_timed = 1024;
-    cfg.engine.max_stops = 64;
-    cfg.commands = cmds;
-    cfg.events = evs;
-    cfg.clock = fake_now;
-    cfg.observer = dtx_risk_sink;
-    cfg.observer_ctx = risk;
-    cfg.risk = risk;
-    cfg.audit = dtx_audit_log_record;
-    cfg.audit_reserve = dtx_audit_log_reserve;
-    cfg.audit_ctx = alog;
-    core = dtx_core_create(&cfg);
-    cr_assert_not_null(core, "%s", dtx_error_message());
-    dtx_engine_set_gate(dtx_core_engine(core), dtx_risk_gate, risk);
+    cfx_opts o = {.command_ring = 1024, .event_ring = 4096, .clock = fake_now, .audit = dtx_audit_log_record,
+                  .audit_reserve = dtx_audit_log_reserve, .audit_ctx = alog};
+    core = cfx_core_create(&o, &risk, &cmds, &evs);
     n_events = 0;
 }
 

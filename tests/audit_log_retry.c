@@ -28,6 +28,7 @@
 #include "dtx/command.h"
 #include "dtx/error.h"
 #include "dtx/log.h"
+#include "support/audit_records.h"
 
 #define SAFETY_MS 20000 /* a net against a hang, not an assertion on time */
 
@@ -37,7 +38,7 @@ static int logpipe[2] = {-1, -1};
 
 static void setup(void)
 {
-    snprintf(path, sizeof path, "/tmp/dtx-audit-retry-XXXXXX");
+    snprintf(path, sizeof path, "/tmp/dtx-audit-retry-XXXXXX"); /* mkstemp's template */
     fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     /* log lines into a pipe (not a file: the file size limit would cut it) */
@@ -58,29 +59,11 @@ static void teardown(void)
 
 TestSuite(audit_log_retry, .init = setup, .fini = teardown, .timeout = 120);
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* The i-th mark price change (seq i + 1). */
-static dtx_audit_record mark(uint64_t i)
-{
-    dtx_audit_record r = {.seq = i + 1, .ts = 1796000000000000000ull + i, .request_id = 7 + i,
-                          .cmd_type = DTX_CMD_MARK_PRICE, .session = 3, .account = 0,
-                          .key_id = 0x02a1b2c3u, .target_account = UINT32_MAX,
-                          .security_id = 1, .what = "mark_price",
-                          .old_value = (int64_t)i, .new_value = (int64_t)i + 1};
-    return r;
-}
-
-/* Length of mark(i)'s line, newline included. */
+/* Length of audit_mark(i)'s line, newline included. */
 static size_t line_len(uint64_t i)
 {
     char b[512];
-    dtx_audit_record r = mark(i);
+    dtx_audit_record r = audit_mark(i);
     return dtx_audit_format(&r, b, sizeof b) + 1;
 }
 
@@ -93,7 +76,7 @@ static void *produce(void *arg)
 {
     producer *p = arg;
     for (uint64_t i = 0; i < p->n; i++) {
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         dtx_audit_log_record(p->a, &r);
     }
     return NULL;
@@ -109,24 +92,24 @@ static dtx_audit_log_stats stats(const dtx_audit_log *a)
 /* Waits (safety net only) until the writer has failed `errors` writes. */
 static void wait_errors(const dtx_audit_log *a, uint64_t errors)
 {
-    uint64_t deadline = mono_ms() + SAFETY_MS;
+    uint64_t deadline = audit_mono_ms() + SAFETY_MS;
     while (stats(a).write_errors < errors) {
-        cr_assert_lt(mono_ms(), deadline, "the writer never failed %" PRIu64 " writes", errors);
+        cr_assert_lt(audit_mono_ms(), deadline, "the writer never failed %" PRIu64 " writes", errors);
         usleep(1000);
     }
 }
 
 static void wait_lines(const dtx_audit_log *a, uint64_t lines)
 {
-    uint64_t deadline = mono_ms() + SAFETY_MS;
+    uint64_t deadline = audit_mono_ms() + SAFETY_MS;
     while (stats(a).lines < lines) {
-        cr_assert_lt(mono_ms(), deadline, "%" PRIu64 " of %" PRIu64 " lines written",
+        cr_assert_lt(audit_mono_ms(), deadline, "%" PRIu64 " of %" PRIu64 " lines written",
                      stats(a).lines, lines);
         usleep(1000);
     }
 }
 
-/* Asserts the file at p holds exactly n lines, line i being mark(i). */
+/* Asserts the file at p holds exactly n lines, line i being audit_mark(i). */
 static void expect_lines(const char *p, uint64_t n)
 {
     FILE *f = fopen(p, "r");
@@ -135,7 +118,7 @@ static void expect_lines(const char *p, uint64_t n)
     uint64_t i = 0;
     while (fgets(line, sizeof line, f)) {
         cr_assert_lt(i, n, "more than %" PRIu64 " lines: %s", n, line);
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         dtx_audit_format(&r, want, sizeof want);
         strcat(want, "\n");
         cr_assert_str_eq(line, want, "line %" PRIu64, i);
@@ -294,7 +277,7 @@ Test(audit_log_retry, a_writer_stopped_while_its_file_fails_gives_up_and_counts_
     wait_errors(a, 1);
     /* three more behind the failing batch, still in the ring */
     for (uint64_t i = 5; i < 8; i++) {
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         cr_assert_eq(dtx_audit_log_reserve(a, 1), 1);
         dtx_audit_log_record(a, &r);
     }
@@ -322,12 +305,12 @@ Test(audit_log_retry, the_room_check_says_no_exactly_when_the_ring_lacks_the_slo
     cr_assert_eq(dtx_audit_log_reserve(a, 4), 1);
     cr_assert_eq(dtx_audit_log_reserve(a, 5), 0);
     for (uint64_t i = 0; i < 3; i++) {
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         dtx_audit_log_record(a, &r);
     }
     cr_assert_eq(dtx_audit_log_reserve(a, 1), 1);
     cr_assert_eq(dtx_audit_log_reserve(a, 2), 0);
-    dtx_audit_record r = mark(3);
+    dtx_audit_record r = audit_mark(3);
     dtx_audit_log_record(a, &r);
     cr_assert_eq(dtx_audit_log_reserve(a, 1), 0);
     dtx_audit_log_stats st = stats(a);

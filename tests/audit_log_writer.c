@@ -16,6 +16,7 @@
 #include "dtx/audit_log.h"
 #include "dtx/command.h"
 #include "dtx/error.h"
+#include "support/audit_records.h"
 
 #define SAFETY_MS 20000 /* a net against a hang, not an assertion on time */
 
@@ -38,24 +39,6 @@ static void teardown(void)
 
 TestSuite(audit_log, .init = setup, .fini = teardown, .timeout = 120);
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* The i-th mark price change (seq i + 1). */
-static dtx_audit_record mark(uint64_t i)
-{
-    dtx_audit_record r = {.seq = i + 1, .ts = 1796000000000000000ull + i, .request_id = 7 + i,
-                          .cmd_type = DTX_CMD_MARK_PRICE, .session = 3, .account = 0,
-                          .key_id = 0x02a1b2c3u, .target_account = UINT32_MAX,
-                          .security_id = 1, .what = "mark_price",
-                          .old_value = (int64_t)i, .new_value = (int64_t)i + 1};
-    return r;
-}
-
 typedef struct producer {
     dtx_audit_log *a;
     uint64_t n;
@@ -65,7 +48,7 @@ static void *produce(void *arg)
 {
     producer *p = arg;
     for (uint64_t i = 0; i < p->n; i++) {
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         dtx_audit_log_record(p->a, &r);
     }
     return NULL;
@@ -87,13 +70,13 @@ static char *slurp(size_t *len)
     return buf;
 }
 
-/* Asserts the file holds exactly n lines, line i being mark(i) formatted. */
+/* Asserts the file holds exactly n lines, line i being audit_mark(i) formatted. */
 static void expect_lines(uint64_t n)
 {
     size_t len;
     char *buf = slurp(&len), *at = buf, expect[512];
     for (uint64_t i = 0; i < n; i++) {
-        dtx_audit_record r = mark(i);
+        dtx_audit_record r = audit_mark(i);
         size_t k = dtx_audit_format(&r, expect, sizeof expect);
         cr_assert_leq((size_t)(at - buf) + k + 1, len, "the file ends before line %" PRIu64, i);
         cr_assert(memcmp(at, expect, k) == 0 && at[k] == '\n', "line %" PRIu64 ": %.*s", i,
@@ -142,9 +125,9 @@ Test(audit_log, a_full_ring_makes_the_producer_wait_and_drops_nothing)
     dtx_audit_log_stats st;
     /* no writer yet: 8 records fill the ring, the 9th waits */
     cr_assert_eq(pthread_create(&c, NULL, produce, &p), 0);
-    uint64_t deadline = mono_ms() + SAFETY_MS;
+    uint64_t deadline = audit_mono_ms() + SAFETY_MS;
     do {
-        cr_assert_lt(mono_ms(), deadline, "the producer never found the ring full");
+        cr_assert_lt(audit_mono_ms(), deadline, "the producer never found the ring full");
         usleep(1000);
         dtx_audit_log_stats_get(a, &st);
     } while (st.full_waits == 0);

@@ -1,0 +1,28 @@
+/*
+ * core_fixture.h - the harness of the core suites (tests/admin_core.c,
+ * tests/audit_core_refusal.c): a dtx_core over the embedded default
+ * instruments with a dtx_risk (16 accounts) as its gate and observer, its
+ * command and event rings, and an injected clock and audit sink.
+ */
+#ifndef DTX_TESTS_CORE_FIXTURE_H
+#define DTX_TESTS_CORE_FIXTURE_H
+
+#include <stdint.h>
+
+#include "dtx/core.h"
+#include "dtx/ring.h"
+
+typedef struct cfx_opts {
+    uint32_t command_ring, event_ring; /* ring capacities (powers of two) */
+    dtx_clock_fn clock;
+    dtx_audit_fn audit;                /* may be NULL */
+    dtx_audit_reserve_fn audit_reserve; /* may be NULL */
+    void *audit_ctx;
+} cfx_opts;
+
+/* Creates the risk context, the rings and the core (engine: max_orders 4096,
+ * max_timed 1024, max_stops 64) and installs the gate; fails the test on
+ * error. The caller destroys them (core first). */
+dtx_core *cfx_core_create(const cfx_opts *o, dtx_risk **risk, dtx_ring **cmds, dtx_ring **evs);
+
+#endif /* DTX_TESTS_CORE_FIXTURE_H */
