@@ -286,15 +286,9 @@ int dtx_event_format(const dtx_event *e, char *buf, size_t cap)
         put(&o, " aggressor=%u contra_acct=%u contra_sess=%u contra_oid=%llu", e->aggressor,
             e->contra_account, e->contra_session, (unsigned long long)e->contra_order_id);
         break;
-    case DTX_EV_CANCELED:
+    case DTX_EV_CANCELED: /* a REPLACED line with the reason first */
         put_name(&o, "reason", dtx_cancel_reason_name(e->cancel_reason), e->cancel_reason);
-        put_name(&o, "side", dtx_side_name(e->side), e->side);
-        put(&o, " orig=%llu", (unsigned long long)e->orig_clordid);
-        put_price(&o, "px", e->price);
-        put(&o, " qty=%lld leaves=%lld cum=%lld", (long long)e->order_qty,
-            (long long)e->leaves_qty, (long long)e->cum_qty);
-        put_flags(&o, e->flags);
-        break;
+        /* fall through */
     case DTX_EV_REPLACED:
         put_name(&o, "side", dtx_side_name(e->side), e->side);
         put(&o, " orig=%llu", (unsigned long long)e->orig_clordid);
