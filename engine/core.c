@@ -14,7 +14,9 @@
  * Sequencing invariant: seq increases by exactly one per command processed,
  * TIME commands included, and ts never decreases (the clock is read once per
  * burst and clamped to the last value), so the stamped stream replays to the
- * same events.
+ * same events. A burst's engine commands run in runs through the engine's
+ * prefetching burst path (dtx_core_poll), with the same events, in the same
+ * order, as one command at a time.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -665,37 +667,52 @@ static void submit(dtx_core *c, dtx_command *cmd, uint64_t ts)
     atomic_store_explicit(&c->last_seq, cmd->seq, memory_order_relaxed);
 }
 
-#define CORE_PREFETCH 8
+/* dtx_risk_prefetch as the engine's dtx_prefetch_fn (ctx: the dtx_risk). */
+static void risk_prefetch(const void *ctx, const dtx_command *cmd) { dtx_risk_prefetch(ctx, cmd); }
 
-static inline void core_prefetch(const dtx_core *c, const dtx_command *cmd)
-{
-    if (is_admin(cmd->type))
-        return;
-    dtx_engine_prefetch(c->engine, cmd);
-    if (c->risk)
-        dtx_risk_prefetch(c->risk, cmd);
-}
-
+/*
+ * A burst: up to CORE_BURST commands, stamped (seq +1 each, the burst's ts)
+ * into a local copy first, then carried out in order: each maximal run of
+ * engine commands goes to dtx_engine_submit_burst_pf(), which prefetches
+ * each command's books, ClOrdID index and (with the risk's hint) account
+ * and position a few commands ahead in three stages (engine/prefetch.c),
+ * and gives the same events as one dtx_engine_submit() per command; each
+ * admin command is carried out alone where it stands (admin_execute), so
+ * an order after a kill switch or a limit change in the same burst meets
+ * the new state. The engine's sink is core_sink, called once per command
+ * before the next one runs, so events leave in command order.
+ *
+ * last_seq is published per run and per admin command, not per command
+ * inside a run (the engine has the run): it is a relaxed counter for the
+ * stats line (dtx_core_stats_get: the daemon's periodic log, tests after
+ * a poll), orders nothing, and is exact whenever dtx_core_poll() returns.
+ */
 size_t dtx_core_poll(dtx_core *c)
 {
     const void *recs;
+    dtx_command cmds[CORE_BURST];
     size_t n, i, done = 0;
     uint64_t now = core_now(c);
 
     n = dtx_ring_read_begin(c->commands, &recs);
     if (n > CORE_BURST)
         n = CORE_BURST;
-    /* The burst is known ahead: prefetch what command i + CORE_PREFETCH will
-     * touch in the books and the risk state while command i runs (hints only,
-     * safe for any command; engine/prefetch.c). */
-    for (i = 0; i < n && i < CORE_PREFETCH; i++)
-        core_prefetch(c, (const dtx_command *)recs + i);
+    if (n)
+        memcpy(cmds, recs, n * sizeof *cmds);
     for (i = 0; i < n; i++) {
-        dtx_command cmd;
-        if (i + CORE_PREFETCH < n)
-            core_prefetch(c, (const dtx_command *)recs + i + CORE_PREFETCH);
-        memcpy(&cmd, (const dtx_command *)recs + i, sizeof cmd);
-        submit(c, &cmd, now);
+        cmds[i].seq = c->next_seq++;
+        cmds[i].ts = now;
+    }
+    for (i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && !is_admin(cmds[j].type))
+            j++;
+        if (j > i)
+            dtx_engine_submit_burst_pf(c->engine, &cmds[i], j - i, c->risk ? risk_prefetch : NULL, c->risk);
+        else
+            admin_execute(c, &cmds[j++]);
+        atomic_store_explicit(&c->last_seq, cmds[j - 1].seq, memory_order_relaxed);
+        i = j;
     }
     dtx_ring_read_end(c->commands, n);
     done += n;

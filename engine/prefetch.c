@@ -25,6 +25,8 @@
  *            the index).
  * The first commands of a burst get stages 1 and 2 together before any runs,
  * and pool_alloc() prefetches the slot the next new order will get.
+ * dtx_engine_submit_burst_pf() adds another module's hint at stage 1: the
+ * core passes dtx_risk_prefetch (the account and position the gate reads).
  *
  * An order record is 48 bytes, so half of them straddle two cache lines: the
  * named order is prefetched whole (both lines), its neighbours and the tail order
@@ -224,27 +226,51 @@ static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
         pf_maker(e, &e->books[o->book], o->side, l);
 }
 
-void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
+/* The burst, with pf (another module's hint, NULL for none) called at stage
+ * 1's distance. Inlined into both entry points, so the one without pf has no
+ * test for it. */
+static inline __attribute__((always_inline)) void burst(dtx_engine *e, const dtx_command *cmds, size_t n,
+                                                        dtx_prefetch_fn pf, const void *pf_ctx)
 {
+    size_t far = n < PF_FAR ? n : PF_FAR, near = n < PF_NEAR ? n : PF_NEAR;
+    if (pf)
+        for (size_t i = 0; i < far; i++)
+            pf(pf_ctx, &cmds[i]);
     if (!e->prefetch) { /* everything is in the caches already */
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (pf && i + PF_FAR < n)
+                pf(pf_ctx, &cmds[i + PF_FAR]);
             dtx_engine_submit(e, &cmds[i]);
+        }
         return;
     }
     /* the burst's first commands get every stage now: their misses overlap
      * here instead of stalling each command in turn */
-    size_t far = n < PF_FAR ? n : PF_FAR, near = n < PF_NEAR ? n : PF_NEAR;
     for (size_t i = 0; i < far; i++)
         dtx_engine_prefetch(e, &cmds[i]);
     for (size_t i = 0; i < near; i++)
         prefetch_deps(e, &cmds[i]);
     for (size_t i = 0; i < n; i++) {
-        if (i + PF_FAR < n)
+        if (i + PF_FAR < n) {
             dtx_engine_prefetch(e, &cmds[i + PF_FAR]);
+            if (pf)
+                pf(pf_ctx, &cmds[i + PF_FAR]);
+        }
         if (i + PF_NEAR < n)
             prefetch_deps(e, &cmds[i + PF_NEAR]);
         if (i + PF_CHAIN < n)
             prefetch_chain(e, &cmds[i + PF_CHAIN]);
         dtx_engine_submit(e, &cmds[i]);
     }
+}
+
+void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n)
+{
+    burst(e, cmds, n, NULL, NULL);
+}
+
+void dtx_engine_submit_burst_pf(dtx_engine *e, const dtx_command *cmds, size_t n, dtx_prefetch_fn pf,
+                                const void *pf_ctx)
+{
+    burst(e, cmds, n, pf, pf_ctx);
 }

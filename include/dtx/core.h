@@ -3,7 +3,9 @@
  *
  * The core consumes dtx_commands from the gateway's command ring, gives each
  * the next global sequence number and a timestamp (the sequencer: seq and ts
- * of dtx/command.h), runs it through dtx_engine_submit() and pushes every
+ * of dtx/command.h), runs it through the engine (each run of engine commands
+ * of a burst through dtx_engine_submit_burst_pf(), with the risk's prefetch:
+ * the events of dtx_engine_submit() per command) and pushes every
  * resulting dtx_event onto the event ring back to the gateway, in order. It
  * also injects DTX_CMD_TIME commands on a timer, so Day and GTD orders expire
  * while no order flows. The stream of stamped commands is what an input

@@ -144,6 +144,23 @@ dtx_status dtx_engine_submit(dtx_engine *e, const dtx_command *cmd);
  */
 void dtx_engine_submit_burst(dtx_engine *e, const dtx_command *cmds, size_t n);
 
+/* Another module's prefetch hint for a command that will be submitted soon
+ * (dtx_risk_prefetch: the account and position the gate and the observer
+ * will read). Reads, changes nothing, safe for any command. */
+typedef void (*dtx_prefetch_fn)(const void *ctx, const dtx_command *cmd);
+
+/*
+ * dtx_engine_submit_burst() that also calls pf(pf_ctx, &cmds[i]) once per
+ * command, at the burst's first stage (as far ahead as the engine prefetches
+ * what a command names), and does so also when the engine's own hints are off
+ * (small books; the gate's state may still outgrow the caches). Same events
+ * and state as n calls of dtx_engine_submit(). pf NULL: exactly
+ * dtx_engine_submit_burst(). The core thread hands it each run of engine
+ * commands of a burst, with the risk gate's prefetch.
+ */
+void dtx_engine_submit_burst_pf(dtx_engine *e, const dtx_command *cmds, size_t n, dtx_prefetch_fn pf,
+                                const void *pf_ctx);
+
 /* Prefetch hint for one command that will be submitted soon: reads engine
  * state, changes nothing, safe for any command. */
 void dtx_engine_prefetch(const dtx_engine *e, const dtx_command *cmd);
