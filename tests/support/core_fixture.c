@@ -29,6 +29,7 @@ dtx_core *cfx_core_create(const cfx_opts *o, dtx_risk **risk, dtx_ring **cmds, d
     cfg.engine.max_orders = 4096;
     cfg.engine.max_timed = 1024;
     cfg.engine.max_stops = 64;
+    cfg.engine.prefetch = o->prefetch;
     cfg.commands = *cmds;
     cfg.events = *evs;
     cfg.clock = o->clock;

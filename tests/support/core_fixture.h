@@ -18,6 +18,7 @@ typedef struct cfx_opts {
     dtx_audit_fn audit;                /* may be NULL */
     dtx_audit_reserve_fn audit_reserve; /* may be NULL */
     void *audit_ctx;
+    int prefetch;                      /* dtx_engine_config.prefetch (0: auto) */
 } cfx_opts;
 
 /* Creates the risk context, the rings and the core (engine: max_orders 4096,
