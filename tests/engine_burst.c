@@ -7,7 +7,9 @@
  * run once a command at a time, recording the commands with their OrderIDs
  * resolved and every event; then the same commands go through a fresh engine
  * in bursts of several sizes, and the events must be identical byte for byte
- * and the digests equal. A stream of random bytes as commands (malformed
+ * and the digests equal; so with dtx_engine_submit_burst_pf(), whose hint
+ * (the risk's, in the core) is called once per command whether or not the
+ * engine prefetches its own memory. A stream of random bytes as commands (malformed
  * fields, OrderIDs naming any slot) checks that prefetching any command is
  * safe (run under ASan by the test command).
  */
@@ -95,6 +97,20 @@ static dtx_engine *record(cmdgen *g, uint64_t seed, size_t n, dtx_command *cmds,
     return e;
 }
 
+/* A dtx_prefetch_fn that counts the calls per command of cmds. */
+typedef struct pf_count {
+    const dtx_command *cmds;
+    size_t n;
+    uint32_t *calls;
+} pf_count;
+
+static void count_pf(const void *ctx, const dtx_command *cmd)
+{
+    const pf_count *p = ctx;
+    cr_assert(cmd >= p->cmds && cmd < p->cmds + p->n, "the hint names a command of the burst");
+    p->calls[cmd - p->cmds]++;
+}
+
 static void check_bursts(uint64_t seed, size_t n)
 {
     dtx_command *cmds = calloc(n, sizeof *cmds);
@@ -121,6 +137,30 @@ static void check_bursts(uint64_t seed, size_t n)
                       "seed %" PRIu64 " burst %zu: event %zu differs", seed, bursts[b], i);
         cr_assert_eq(dtx_engine_digest(e2), digest, "seed %" PRIu64 " burst %zu: digest differs", seed, bursts[b]);
         dtx_engine_destroy(e2);
+        free(many.ev);
+    }
+    /* with another module's hint: the same, and the hint once per command,
+     * also when the engine's own hints are off */
+    static const int modes[] = {DTX_PREFETCH_ALWAYS, DTX_PREFETCH_NEVER};
+    for (size_t m = 0; m < 2; m++) {
+        evlog many = {0};
+        pf_count pc = {.cmds = cmds, .n = n, .calls = calloc(n, sizeof(uint32_t))};
+        cfg.sink_ctx = &many;
+        cfg.prefetch = modes[m];
+        dtx_engine *e2 = dtx_engine_create(&cfg);
+        cr_assert(e2 != NULL);
+        for (size_t i = 0; i < n; i += 64)
+            dtx_engine_submit_burst_pf(e2, cmds + i, n - i < 64 ? n - i : 64, count_pf, &pc);
+        cr_assert_eq(many.n, one.n, "seed %" PRIu64 " prefetch %d with a hint: %zu events, one at a time %zu", seed,
+                     modes[m], many.n, one.n);
+        cr_assert(memcmp(many.ev, one.ev, one.n * sizeof(dtx_event)) == 0,
+                  "seed %" PRIu64 " prefetch %d with a hint: the events differ", seed, modes[m]);
+        cr_assert_eq(dtx_engine_digest(e2), digest);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(pc.calls[i], 1, "seed %" PRIu64 " prefetch %d: command %zu hinted %u times", seed,
+                         modes[m], i, pc.calls[i]);
+        dtx_engine_destroy(e2);
+        free(pc.calls);
         free(many.ev);
     }
     free(one.ev);
