@@ -151,9 +151,9 @@ typedef void (*dtx_prefetch_fn)(const void *ctx, const dtx_command *cmd);
 
 /*
  * dtx_engine_submit_burst() that also calls pf(pf_ctx, &cmds[i]) once per
- * command, at the burst's first stage (as far ahead as the engine prefetches
- * what a command names), and does so also when the engine's own hints are off
- * (small books; the gate's state may still outgrow the caches). Same events
+ * command, a few commands before it runs (8; the engine's own first stage is
+ * 12), also when the engine's own hints are off (small books; the gate's
+ * state may still outgrow the caches). Same events
  * and state as n calls of dtx_engine_submit(). pf NULL: exactly
  * dtx_engine_submit_burst(). The core thread hands it each run of engine
  * commands of a burst, with the risk gate's prefetch.
