@@ -24,12 +24,30 @@
  *           shared, and a preemption must not move the figure);
  *   pass 3  engine + gate + accounting, batch timed;
  *   pass 4, 5  the same two, prefetching.
+ *   core path  (--rounds R, default 3; interleaved) engine + gate +
+ *           accounting as the core thread runs it now (engine/core.c):
+ *           bursts of CORE_BURST commands through
+ *           dtx_engine_submit_burst_pf() with dtx_risk_prefetch as its hint;
+ *           against the old core's loop (bursts of CORE_BURST, one prefetch
+ *           stage, dtx_engine_prefetch + dtx_risk_prefetch LOOKAHEAD ahead
+ *           within the burst, one dtx_engine_submit per command), the burst
+ *           without the risk's hint (dtx_engine_submit_burst) and pass 5 (no
+ *           bursts). R rounds, the order of the four rotating each round,
+ *           each from a fresh setup, batch timed; per-round figures, means,
+ *           medians, wins, and the event, fill and reject counts (equal, or
+ *           a warning and exit status 1).
  * Every pass starts from a fresh engine and risk context fed the same setup.
  * Limits are off and collateral is large, so the gate accepts what the engine
  * would and both batch passes process the same orders (their event counts are
  * printed side by side).
  *
- * Run: bench_risk [--ops N] [--accounts N] [--seed S] [--cpu C] [--record]
+ * --orders N spreads N resting orders over the accounts in the pre-fill
+ * (default 2 per account): --orders 1000000 puts a million resting orders on
+ * the 10 books, so the books and the ClOrdID index outgrow the caches as in
+ * bench_book's large profile. --core-only runs only the core-path rounds.
+ *
+ * Run: bench_risk [--ops N] [--accounts N] [--orders N] [--rounds R] [--core-only]
+ *                 [--seed S] [--cpu C] [--record]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +78,7 @@
 #define MID 10000                /* 100.00 USD in ticks */
 #define TS0 1767225600000000000ULL
 #define LOOKAHEAD 8 /* commands prefetched ahead */
+#define CORE_BURST 64 /* engine/core.c: commands per burst */
 
 /* ---- random ------------------------------------------------------------------------ */
 
@@ -86,6 +105,7 @@ typedef dtx_hist hist;
 
 typedef struct bench {
     uint32_t n_accounts;
+    uint64_t n_orders; /* resting orders of the pre-fill */
     dtx_instrument_config inst[N_INST];
     dtx_risk_instrument_config rinst[N_INST];
     dtx_command *setup, *timed;
@@ -261,12 +281,14 @@ static void build(bench *b, uint64_t ops)
     }
     uint64_t *cl = calloc(b->n_accounts, sizeof *cl);
     names = calloc((size_t)b->n_accounts * 4, sizeof *names);
-    b->setup = malloc(sizeof(dtx_command) * (size_t)b->n_accounts * 3);
+    b->setup = malloc(sizeof(dtx_command) * ((size_t)b->n_orders + b->n_accounts / 2 + 1));
     b->timed = malloc(sizeof(dtx_command) * ops);
-    /* pre-fill: 2 resting orders per account, away from the touch */
+    /* pre-fill: n_orders resting orders (by default 2 per account), bids and
+     * asks in turn, away from the touch */
+    uint64_t per = b->n_orders / b->n_accounts, rem = b->n_orders % b->n_accounts;
     for (uint32_t a = 0; a < b->n_accounts; a++)
-        for (int k = 0; k < 2; k++) {
-            uint8_t side = (uint8_t)(k + 1);
+        for (uint64_t k = 0; k < per + (a < rem); k++) {
+            uint8_t side = (uint8_t)(k % 2 + 1);
             int64_t t = side == DTX_SIDE_BUY ? MID - 5 - (int64_t)below(300) : MID + 5 + (int64_t)below(300);
             b->setup[b->n_setup++] =
                 order(a, ++cl[a], 1 + (uint32_t)below(N_INST), side, t, 1 + (int64_t)below(20), DTX_TIF_GTC);
@@ -414,6 +436,175 @@ static double batch_pass(const bench *b, int with_risk, size_t lookahead, double
     return ns;
 }
 
+/* dtx_risk_prefetch as the engine's dtx_prefetch_fn, as engine/core.c passes it. */
+static void risk_pf(const void *p, const dtx_command *cmd) { dtx_risk_prefetch(p, cmd); }
+
+/* The core's path: engine + gate + accounting, the timed stream in bursts of
+ * CORE_BURST through dtx_engine_submit_burst_pf() with the risk's hint (hint
+ * 0: dtx_engine_submit_burst, no risk prefetch). ns per command: the median
+ * over chunks of CHUNK commands (CHUNK is a multiple of CORE_BURST). */
+
+/* The old core's loop (engine/core.c before the burst path): bursts of
+ * CORE_BURST, the first LOOKAHEAD commands of a burst prefetched (engine and
+ * risk, one stage) before any runs, then command i + LOOKAHEAD while command
+ * i runs, one dtx_engine_submit() per command. Unlike pass 5, the prefetch
+ * starts over with each burst, as it did in the core. */
+/* The timed loops are functions of their own (noinline), so callgrind can
+ * count each one's instructions (--toggle-collect=old_core_loop etc.).
+ * Each returns the number of chunk times written. */
+__attribute__((noinline)) static size_t old_core_loop(const bench *b, ctx *out, uint64_t *chunks)
+{
+    size_t n_chunks = 0;
+    uint64_t t0 = tsc_begin();
+    for (size_t s = 0; s < b->n_timed; s += CORE_BURST) {
+        const dtx_command *cmds = &b->timed[s];
+        size_t n = b->n_timed - s < CORE_BURST ? b->n_timed - s : CORE_BURST;
+        for (size_t i = 0; i < n && i < LOOKAHEAD; i++) {
+            dtx_engine_prefetch(out->e, &cmds[i]);
+            dtx_risk_prefetch(out->r, &cmds[i]);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (i + LOOKAHEAD < n) {
+                dtx_engine_prefetch(out->e, &cmds[i + LOOKAHEAD]);
+                dtx_risk_prefetch(out->r, &cmds[i + LOOKAHEAD]);
+            }
+            dtx_engine_submit(out->e, &cmds[i]);
+        }
+        if ((s + n) % CHUNK == 0) {
+            uint64_t t1 = __rdtsc();
+            chunks[n_chunks++] = t1 - t0;
+            t0 = t1;
+        }
+    }
+    return n_chunks;
+}
+
+static double old_core_pass(const bench *b, double cyc_per_ns, ctx *out)
+{
+    start(b, out, 1);
+    uint64_t *chunks = malloc(sizeof *chunks * (b->n_timed / CHUNK + 1));
+    size_t n_chunks = old_core_loop(b, out, chunks);
+    double ns = chunk_median_ns(chunks, n_chunks, cyc_per_ns);
+    free(chunks);
+    return ns;
+}
+
+__attribute__((noinline)) static size_t burst_loop(const bench *b, int hint, ctx *out, uint64_t *chunks)
+{
+    _Static_assert(CHUNK % CORE_BURST == 0, "a chunk is whole bursts");
+    size_t n_chunks = 0;
+    uint64_t t0 = tsc_begin();
+    for (size_t i = 0; i < b->n_timed; i += CORE_BURST) {
+        size_t k = b->n_timed - i < CORE_BURST ? b->n_timed - i : CORE_BURST;
+        if (hint)
+            dtx_engine_submit_burst_pf(out->e, &b->timed[i], k, risk_pf, out->r);
+        else
+            dtx_engine_submit_burst(out->e, &b->timed[i], k);
+        if ((i + k) % CHUNK == 0) {
+            uint64_t t1 = __rdtsc();
+            chunks[n_chunks++] = t1 - t0;
+            t0 = t1;
+        }
+    }
+    return n_chunks;
+}
+
+static double burst_pass(const bench *b, int hint, double cyc_per_ns, ctx *out)
+{
+    start(b, out, 1);
+    uint64_t *chunks = malloc(sizeof *chunks * (b->n_timed / CHUNK + 1));
+    size_t n_chunks = burst_loop(b, hint, out, chunks);
+    double ns = chunk_median_ns(chunks, n_chunks, cyc_per_ns);
+    free(chunks);
+    return ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_of(const double *v, size_t n)
+{
+    double *w = malloc(n * sizeof *w);
+    memcpy(w, v, n * sizeof *w);
+    qsort(w, n, sizeof *w, cmp_double);
+    double m = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+    free(w);
+    return m;
+}
+
+/* The core-path rounds: per round the old core loop (per command, prefetch
+ * LOOKAHEAD ahead), the burst with the risk's hint and the burst without it,
+ * their order rotating so that none always runs first. Appends the table to
+ * out; returns 0 when the three did not do the same work. */
+#define CORE_VARIANTS 4
+static int core_rounds(const bench *b, unsigned rounds, double cpn, char *out, size_t cap)
+{
+    static const char *what[CORE_VARIANTS] = {"old core: bursts of 64, 1 stage, engine + risk 8 ahead",
+                                              "core now: bursts of 64, 3 stages + risk hint",
+                                              "bursts of 64, 3 stages, no risk hint",
+                                              "no bursts (pass 5): 1 stage, engine + risk 8 ahead"};
+    double *ns = calloc((size_t)rounds * CORE_VARIANTS, sizeof *ns);
+    uint64_t ev[CORE_VARIANTS] = {0}, fills[CORE_VARIANTS] = {0}, rej[CORE_VARIANTS] = {0};
+    int same = 1;
+    for (unsigned r = 0; r < rounds; r++)
+        for (unsigned j = 0; j < CORE_VARIANTS; j++) {
+            unsigned v = (r + j) % CORE_VARIANTS;
+            ctx c;
+            double x = v == 0   ? old_core_pass(b, cpn, &c)
+                       : v == 3 ? batch_pass(b, 1, LOOKAHEAD, cpn, &c)
+                                : burst_pass(b, v == 1, cpn, &c);
+            ns[(size_t)r * CORE_VARIANTS + v] = x;
+            if (r == 0) {
+                ev[v] = c.events, fills[v] = c.fills, rej[v] = c.rejects;
+            } else if (c.events != ev[v] || c.fills != fills[v] || c.rejects != rej[v]) {
+                same = 0;
+            }
+            stop(&c);
+            fprintf(stderr, "bench_risk: core path round %u: %s %.1f ns/command\n", r + 1, what[v], x);
+        }
+    for (unsigned v = 1; v < CORE_VARIANTS; v++)
+        same &= ev[v] == ev[0] && fills[v] == fills[0] && rej[v] == rej[0];
+    size_t len = strlen(out);
+    len += (size_t)snprintf(out + len, cap - len,
+                            "\n| core path, engine + gate + accounting (median of 1,024-command chunks) | round |"
+                            " ns/command | Mcommands/s |\n|---|---|---|---|\n");
+    for (unsigned r = 0; r < rounds; r++)
+        for (unsigned v = 0; v < CORE_VARIANTS; v++) {
+            double x = ns[(size_t)r * CORE_VARIANTS + v];
+            len += (size_t)snprintf(out + len, cap - len, "| %s | %u | %.1f | %.2f |\n", what[v], r + 1, x,
+                                    1000.0 / x);
+        }
+    double col[CORE_VARIANTS][64];
+    unsigned nr = rounds < 64 ? rounds : 64, wins_old = 0, wins_hint = 0;
+    for (unsigned r = 0; r < nr; r++) {
+        for (unsigned v = 0; v < CORE_VARIANTS; v++)
+            col[v][r] = ns[(size_t)r * CORE_VARIANTS + v];
+        wins_old += col[1][r] < col[0][r];
+        wins_hint += col[1][r] < col[2][r];
+    }
+    len += (size_t)snprintf(out + len, cap - len,
+                            "\n| core path over %u rounds | mean ns | median ns | mean Mcommands/s | events | fills |"
+                            " rejects |\n|---|---|---|---|---|---|---|\n",
+                            nr);
+    for (unsigned v = 0; v < CORE_VARIANTS; v++) {
+        double sum = 0, mops = 0;
+        for (unsigned r = 0; r < nr; r++)
+            sum += col[v][r], mops += 1000.0 / col[v][r];
+        len += (size_t)snprintf(out + len, cap - len,
+                                "| %s | %.1f | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n", what[v],
+                                sum / nr, median_of(col[v], nr), mops / nr, ev[v], fills[v], rej[v]);
+    }
+    snprintf(out + len, cap - len,
+             "\ncore now faster than the old core in %u of %u rounds, than the bursts without the risk hint"
+             " in %u of %u%s\n",
+             wins_old, nr, wins_hint, nr, same ? "" : "; WARNING: the variants did different work");
+    free(ns);
+    return same;
+}
+
 /* Per-call timed gate; returns the audit status of the risk afterwards. With
  * rr, also replays the recorded requests in isolation. */
 static dtx_status timed_pass(const bench *b, size_t lookahead, hist *h, dtx_risk_totals *tot, replay_result *rr,
@@ -440,9 +631,14 @@ int main(int argc, char **argv)
 {
     uint64_t ops = 2000000, seed = 1;
     uint32_t accounts = 100000;
-    int cpu = 1, record = 0;
+    uint64_t orders = 0; /* 0: 2 per account */
+    unsigned rounds = 3;
+    int cpu = 1, record = 0, core_only = 0;
     static const struct option lo[] = {{"ops", required_argument, NULL, 'o'},
                                        {"accounts", required_argument, NULL, 'a'},
+                                       {"orders", required_argument, NULL, 'n'},
+                                       {"rounds", required_argument, NULL, 'r'},
+                                       {"core-only", no_argument, NULL, 'C'},
                                        {"seed", required_argument, NULL, 's'},
                                        {"cpu", required_argument, NULL, 'c'},
                                        {"record", no_argument, NULL, 'R'},
@@ -452,13 +648,21 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'o': ops = strtoull(optarg, NULL, 10); break;
         case 'a': accounts = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'n': orders = strtoull(optarg, NULL, 10); break;
+        case 'r': rounds = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'C': core_only = 1; break;
         case 's': seed = strtoull(optarg, NULL, 10); break;
         case 'c': cpu = atoi(optarg); break;
         case 'R': record = 1; break;
         default:
-            fprintf(stderr, "usage: bench_risk [--ops N] [--accounts N] [--seed S] [--cpu C] [--record]\n");
+            fprintf(stderr, "usage: bench_risk [--ops N] [--accounts N] [--orders N] [--rounds R] [--core-only] "
+                            "[--seed S] [--cpu C] [--record]\n");
             return 2;
         }
+    }
+    if (!accounts || (core_only && !rounds)) {
+        fprintf(stderr, "bench_risk: --accounts must be > 0, and --core-only needs --rounds > 0\n");
+        return 2;
     }
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -469,43 +673,51 @@ int main(int argc, char **argv)
 
     bench *b = calloc(1, sizeof *b);
     b->n_accounts = accounts;
+    b->n_orders = orders ? orders : 2ull * accounts;
     build(b, ops);
 
     /* pass 1: the gate alone, per call, and the timer's own cost; pass 1p
      * the same with prefetching LOOKAHEAD commands ahead */
     hist *hg = calloc(1, sizeof *hg), *hp = calloc(1, sizeof *hp), *h0 = calloc(1, sizeof *h0);
-    dtx_risk_totals tot;
-    g_cap_rec = b->n_timed;
-    g_rec = malloc(sizeof *g_rec * g_cap_rec);
+    dtx_risk_totals tot = {0};
     replay_result rr = {0};
-    dtx_status ok = timed_pass(b, 0, hg, &tot, &rr, cpn);
-    g_rec = (free(g_rec), NULL);
-    if (ok == DTX_OK)
-        ok = timed_pass(b, LOOKAHEAD, hp, &tot, NULL, cpn);
-    for (uint64_t i = 0; i < hg->n; i++) {
-        dtx_gate_request req = {0};
-        uint64_t t0 = tsc_begin();
-        empty_gate(NULL, &req);
-        uint64_t t1 = tsc_end();
-        hist_add(h0, t1 - t0);
-    }
+    dtx_status ok = DTX_OK;
+    ctx c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+    double ns_engine = 0, ns_risk = 0, ns_engine_p = 0, ns_risk_p = 0;
+    if (!core_only) {
+        g_cap_rec = b->n_timed;
+        g_rec = malloc(sizeof *g_rec * g_cap_rec);
+        ok = timed_pass(b, 0, hg, &tot, &rr, cpn);
+        g_rec = (free(g_rec), NULL);
+        if (ok == DTX_OK)
+            ok = timed_pass(b, LOOKAHEAD, hp, &tot, NULL, cpn);
+        for (uint64_t i = 0; i < hg->n; i++) {
+            dtx_gate_request req = {0};
+            uint64_t t0 = tsc_begin();
+            empty_gate(NULL, &req);
+            uint64_t t1 = tsc_end();
+            hist_add(h0, t1 - t0);
+        }
 
-    /* passes 2 and 3: throughput, without and with prefetching */
-    ctx c2, c3, c4, c5;
-    double ns_engine = batch_pass(b, 0, 0, cpn, &c2);
-    stop(&c2);
-    double ns_risk = batch_pass(b, 1, 0, cpn, &c3);
-    stop(&c3);
-    double ns_engine_p = batch_pass(b, 0, LOOKAHEAD, cpn, &c4);
-    stop(&c4);
-    double ns_risk_p = batch_pass(b, 1, LOOKAHEAD, cpn, &c5);
-    stop(&c5);
+        /* passes 2 to 5: throughput, without and with prefetching */
+        ns_engine = batch_pass(b, 0, 0, cpn, &c2);
+        stop(&c2);
+        ns_risk = batch_pass(b, 1, 0, cpn, &c3);
+        stop(&c3);
+        ns_engine_p = batch_pass(b, 0, LOOKAHEAD, cpn, &c4);
+        stop(&c4);
+        ns_risk_p = batch_pass(b, 1, LOOKAHEAD, cpn, &c5);
+        stop(&c5);
+    }
+    static char core_tab[12288];
+    /* the core path, interleaved rounds */
+    int core_same = !rounds || core_rounds(b, rounds, cpn, core_tab, sizeof core_tab);
 
     double ov = (double)hist_q(h0, 0.5);
     double load = 0;
     if (getloadavg(&load, 1) != 1)
         load = -1;
-    char out[4096];
+    static char out[16384];
     struct utsname u;
     uname(&u);
     char cpu_name[128] = "unknown CPU";
@@ -523,37 +735,43 @@ int main(int argc, char **argv)
     }
 #define Q(h, q) ((double)hist_q(h, q) / cpn)
 #define QN(h, q) (((double)hist_q(h, q) - ov) / cpn)
-    int len = snprintf(
-        out, sizeof out,
-        "bench_risk: %u accounts, %u instruments, %zu setup + %zu timed commands, seed %" PRIu64 "\n"
-        "machine: %s, nproc %ld, %s %s; %s cpu %d; TSC %.3f GHz; load average %.1f at the end\n"
-        "audit after pass 1: %s; %" PRIu64 " fills\n\n"
-        "| gate call (ns) | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|\n"
-        "| measured, timer included | %.1f | %.1f | %.1f | %.0f |\n"
-        "| timer alone (empty gate) | %.1f | %.1f | %.1f | %.0f |\n"
-        "| gate, timer subtracted | %.1f | %.1f | %.1f | %.0f |\n"
-        "| gate, timer subtracted, prefetch %d ahead | %.1f | %.1f | %.1f | %.0f |\n\n"
-        "gate calls: %" PRIu64 " (new orders and replaces reaching the gate)\n\n"
-        "| gate alone, replaying the recorded requests (median of 1,024-call chunks) | ns/call |\n|---|---|\n"
-        "| in stream order (accounts at random) | %.1f |\n"
-        "| in stream order, prefetch %d ahead | %.1f |\n"
-        "| 1,000 requests repeated (data in cache: arithmetic) | %.1f |\n\n"
-        "| throughput (median of 1,024-command chunks) | ns/command | Mcommands/s | events | fills | rejects |\n"
-        "|---|---|---|---|---|---|\n"
-        "| engine alone | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
-        "| engine + gate + accounting | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
-        "| added by risk | %.1f | | | | |\n"
-        "| engine alone, prefetch %d ahead | %.1f | %.2f | | | |\n"
-        "| engine + gate + accounting, prefetch %d ahead | %.1f | %.2f | | | |\n"
-        "| added by risk, prefetching | %.1f | | | | |\n",
-        accounts, N_INST, b->n_setup, b->n_timed, seed, cpu_name, sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
-        u.release, pinned ? "pinned to" : "not pinned,", cpu, cpn, load, ok == DTX_OK ? "conservation OK" : dtx_error_message(),
-        tot.fills, Q(hg, 0.5), Q(hg, 0.99), Q(hg, 0.999), (double)hg->max / cpn, Q(h0, 0.5), Q(h0, 0.99),
-        Q(h0, 0.999), (double)h0->max / cpn, QN(hg, 0.5), QN(hg, 0.99), QN(hg, 0.999),
-        ((double)hg->max - ov) / cpn, LOOKAHEAD, QN(hp, 0.5), QN(hp, 0.99), QN(hp, 0.999),
-        ((double)hp->max - ov) / cpn, hg->n, rr.cold, LOOKAHEAD, rr.prefetched, rr.hot, ns_engine, 1000.0 / ns_engine, c2.events, c2.fills, c2.rejects,
-        ns_risk, 1000.0 / ns_risk, c3.events, c3.fills, c3.rejects, ns_risk - ns_engine, LOOKAHEAD, ns_engine_p,
-        1000.0 / ns_engine_p, LOOKAHEAD, ns_risk_p, 1000.0 / ns_risk_p, ns_risk_p - ns_engine_p);
+    int len = snprintf(out, sizeof out,
+                       "bench_risk: %u accounts, %" PRIu64 " resting orders in the pre-fill, %u instruments, %zu setup"
+                       " + %zu timed commands, seed %" PRIu64 "\n"
+                       "machine: %s, nproc %ld, %s %s; %s cpu %d; TSC %.3f GHz; load average %.1f at the end\n",
+                       accounts, b->n_orders, N_INST, b->n_setup, b->n_timed, seed, cpu_name,
+                       sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, pinned ? "pinned to" : "not pinned,", cpu,
+                       cpn, load);
+    if (!core_only)
+        len += snprintf(
+            out + len, sizeof out - (size_t)len,
+            "audit after pass 1: %s; %" PRIu64 " fills\n\n"
+            "| gate call (ns) | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|\n"
+            "| measured, timer included | %.1f | %.1f | %.1f | %.0f |\n"
+            "| timer alone (empty gate) | %.1f | %.1f | %.1f | %.0f |\n"
+            "| gate, timer subtracted | %.1f | %.1f | %.1f | %.0f |\n"
+            "| gate, timer subtracted, prefetch %d ahead | %.1f | %.1f | %.1f | %.0f |\n\n"
+            "gate calls: %" PRIu64 " (new orders and replaces reaching the gate)\n\n"
+            "| gate alone, replaying the recorded requests (median of 1,024-call chunks) | ns/call |\n|---|---|\n"
+            "| in stream order (accounts at random) | %.1f |\n"
+            "| in stream order, prefetch %d ahead | %.1f |\n"
+            "| 1,000 requests repeated (data in cache: arithmetic) | %.1f |\n\n"
+            "| throughput (median of 1,024-command chunks) | ns/command | Mcommands/s | events | fills | rejects |\n"
+            "|---|---|---|---|---|---|\n"
+            "| engine alone | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
+            "| engine + gate + accounting | %.1f | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " |\n"
+            "| added by risk | %.1f | | | | |\n"
+            "| engine alone, prefetch %d ahead | %.1f | %.2f | | | |\n"
+            "| engine + gate + accounting, prefetch %d ahead | %.1f | %.2f | | | |\n"
+            "| added by risk, prefetching | %.1f | | | | |\n",
+            ok == DTX_OK ? "conservation OK" : dtx_error_message(),
+            tot.fills, Q(hg, 0.5), Q(hg, 0.99), Q(hg, 0.999), (double)hg->max / cpn, Q(h0, 0.5), Q(h0, 0.99),
+            Q(h0, 0.999), (double)h0->max / cpn, QN(hg, 0.5), QN(hg, 0.99), QN(hg, 0.999),
+            ((double)hg->max - ov) / cpn, LOOKAHEAD, QN(hp, 0.5), QN(hp, 0.99), QN(hp, 0.999),
+            ((double)hp->max - ov) / cpn, hg->n, rr.cold, LOOKAHEAD, rr.prefetched, rr.hot, ns_engine, 1000.0 / ns_engine, c2.events, c2.fills, c2.rejects,
+            ns_risk, 1000.0 / ns_risk, c3.events, c3.fills, c3.rejects, ns_risk - ns_engine, LOOKAHEAD, ns_engine_p,
+            1000.0 / ns_engine_p, LOOKAHEAD, ns_risk_p, 1000.0 / ns_risk_p, ns_risk_p - ns_engine_p);
+    len += snprintf(out + len, sizeof out - (size_t)len, "%s", core_tab);
     fputs(out, stdout);
     if (record) {
         const char *path = "perf/RESULTS.md";
@@ -592,5 +810,5 @@ int main(int argc, char **argv)
     free(hg);
     free(hp);
     free(h0);
-    return ok == DTX_OK ? 0 : 1;
+    return ok == DTX_OK && core_same ? 0 : 1;
 }
