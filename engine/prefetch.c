@@ -14,10 +14,12 @@
  *            of its price), read into the outer caches;
  *   stage 2, PF_NEAR commands ahead: what that leads to, read from what stage
  *            1 brought in (the named order's level neighbours and the bucket
- *            of its current ClOrdID; the first order chained from the new
- *            ClOrdID's bucket, which the duplicate check reads; at the new
- *            price the tail order of the level, or the first order it would
- *            trade with);
+ *            of its current ClOrdID, or, for a cancel or replace naming its
+ *            order by OrigClOrdID only, that order, found through the bucket
+ *            (its neighbours and level then come at stage 3); the first
+ *            order chained from the new ClOrdID's bucket, which the
+ *            duplicate check reads; at the new price the tail order of the
+ *            level, or the first order it would trade with);
  *   stage 3, PF_CHAIN commands ahead: the chain from the named order's bucket
  *            up to the order, which the index removal walks; for an order
  *            that will trade, the successor and the ClOrdID bucket of the
@@ -169,26 +171,22 @@ static inline void pf_arrival(const dtx_engine *e, const dtx_book *b, int side, 
         pf_w(&e->orders[t].next);
 }
 
-/* Stage 2: the memory the named order leads to. Reads the slot stage 1
- * prefetched; every index read is bounds-checked. */
-static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
+/* The first order chained from the bucket of the ClOrdID a cancel or replace
+ * without OrderID names (orig_clordid; stage 1 prefetched the bucket), or
+ * DTX_NIL. With one bucket per order slot it is nearly always the order. */
+static inline uint32_t indexed_slot(const dtx_engine *e, const dtx_command *c)
 {
-    if (c->type == DTX_CMD_NEW_ORDER) {
-        pf_chain(e, index_hash(c->account, c->clordid));
-        const dtx_book *b = book_find(e, c->security_id);
-        uint32_t l;
-        if (b && (c->side == DTX_SIDE_BUY || c->side == DTX_SIDE_SELL) && price_level(b, c->price, &l))
-            pf_arrival(e, b, c->side - 1, l);
-        return;
-    }
-    if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
-        return;
-    uint32_t h = named_slot(e, c);
-    if (!h)
-        return;
-    const dtx_order *o = &e->orders[h];
-    if (o->gen != (uint32_t)(c->order_id >> 32) || o->book >= e->n_books)
-        return;
+    uint64_t x = index_hash(c->account, c->orig_clordid);
+    uint32_t w = *index_bucket(e, x);
+    uint32_t h = w & e->bucket_mask;
+    return !index_excludes(e, w, x) && h && h <= e->max_orders ? h : DTX_NIL;
+}
+
+/* What a cancel or replace of the working order o will touch besides o: the
+ * links of its level neighbours, its ClOrdID bucket and level and, for a
+ * replace, the new ClOrdID's chain and the arrival at the new price. */
+static inline void pf_named(const dtx_engine *e, const dtx_command *c, const dtx_order *o)
+{
     /* the neighbours: only the line of the link the unlink writes */
     if (o->prev && o->prev <= e->max_orders)
         pf_w(&e->orders[o->prev].next);
@@ -204,6 +202,33 @@ static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
         if (o->side <= ASK && price_level(b, c->price, &l))
             pf_arrival(e, b, o->side, l);
     }
+}
+
+/* Stage 2: the memory the named order leads to. Reads the slot stage 1
+ * prefetched; every index read is bounds-checked. An order named by ClOrdID
+ * only is one step behind: here its record, at stage 3 the rest. */
+static inline void prefetch_deps(const dtx_engine *e, const dtx_command *c)
+{
+    if (c->type == DTX_CMD_NEW_ORDER) {
+        pf_chain(e, index_hash(c->account, c->clordid));
+        const dtx_book *b = book_find(e, c->security_id);
+        uint32_t l;
+        if (b && (c->side == DTX_SIDE_BUY || c->side == DTX_SIDE_SELL) && price_level(b, c->price, &l))
+            pf_arrival(e, b, c->side - 1, l);
+        return;
+    }
+    if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
+        return;
+    uint32_t h = named_slot(e, c);
+    if (!h) {
+        if ((h = indexed_slot(e, c)))
+            pf_order(e, h);
+        return;
+    }
+    const dtx_order *o = &e->orders[h];
+    if (o->gen != (uint32_t)(c->order_id >> 32) || o->book >= e->n_books)
+        return;
+    pf_named(e, c, o);
 }
 
 /* Stage 3: the ClOrdID chain from the named order's bucket (stage 2
@@ -238,8 +263,12 @@ static inline void prefetch_chain(const dtx_engine *e, const dtx_command *c)
     if (c->type != DTX_CMD_CANCEL && c->type != DTX_CMD_REPLACE)
         return;
     uint32_t h = named_slot(e, c);
-    if (!h)
+    if (!h) { /* by ClOrdID: stage 2 brought in the order */
+        const dtx_order *o = (h = indexed_slot(e, c)) ? &e->orders[h] : NULL;
+        if (o && o->clordid == c->orig_clordid && o->account == c->account && o->book < e->n_books)
+            pf_named(e, c, o);
         return;
+    }
     const dtx_order *o = &e->orders[h];
     uint32_t k = *index_bucket(e, index_hash(o->account, o->clordid)) & e->bucket_mask;
     if (k != h && k && k <= e->max_orders)
