@@ -119,22 +119,6 @@ static dtx_command money(uint16_t type, uint64_t request, uint32_t target, int64
     return c;
 }
 
-static dtx_command limit_order(uint32_t account, uint64_t clordid, uint8_t side, int64_t usd,
-                               int64_t qty)
-{
-    dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
-    c.session = (uint16_t)(10 + account);
-    c.account = account;
-    c.security_id = 1;
-    c.side = side;
-    c.ord_type = DTX_ORD_LIMIT;
-    c.tif = DTX_TIF_GTC;
-    c.clordid = clordid;
-    c.price = PX(usd);
-    c.qty = qty;
-    return c;
-}
-
 /* The single answer event at index i, of the given type, to request. */
 static const dtx_event *answer_at(size_t i, uint8_t type, uint64_t request)
 {
@@ -274,8 +258,8 @@ Test(admin_core, each_fill_carries_the_fee_the_risk_module_charges)
 {
     run1(money(DTX_CMD_DEPOSIT, 1, 1, MONEY(100000)));
     run1(money(DTX_CMD_DEPOSIT, 2, 2, MONEY(100000)));
-    run1(limit_order(2, 10, DTX_SIDE_BUY, 100000, 3)); /* maker */
-    size_t e = run1(limit_order(1, 11, DTX_SIDE_SELL, 100000, 2)); /* taker */
+    run1(cfx_limit_order(2, 10, 1, DTX_SIDE_BUY, PX(100000), 3)); /* maker */
+    size_t e = run1(cfx_limit_order(1, 11, 1, DTX_SIDE_SELL, PX(100000), 2)); /* taker */
     int fills = 0;
     for (size_t i = e; i < n_events; i++) {
         if (events[i].type != DTX_EV_FILL)
@@ -302,14 +286,14 @@ Test(admin_core, halt_rejects_new_orders_and_resume_accepts_them_again)
     st.security_id = 1;
     st.status = DTX_TRADING_HALTED;
     run1(st);
-    size_t e = run1(limit_order(1, 10, DTX_SIDE_BUY, 100000, 1));
+    size_t e = run1(cfx_limit_order(1, 10, 1, DTX_SIDE_BUY, PX(100000), 1));
     cr_assert_eq(events[e].type, DTX_EV_REJECT);
     cr_assert_eq(events[e].reject_reason, DTX_REJ_INSTRUMENT_HALTED);
     st.clordid = 3;
     st.status = DTX_TRADING_OPEN;
     e = run1(st);
     cr_assert_eq(dtx_admin_ev_get(answer_at(e + 1, DTX_EV_ADMIN_ACK, 3), 0), DTX_TRADING_HALTED);
-    e = run1(limit_order(1, 11, DTX_SIDE_BUY, 100000, 1));
+    e = run1(cfx_limit_order(1, 11, 1, DTX_SIDE_BUY, PX(100000), 1));
     cr_assert_eq(events[e].type, DTX_EV_NEW);
 }
 
@@ -317,9 +301,9 @@ Test(admin_core, account_query_reports_the_account_its_positions_then_an_ack_wit
 {
     run1(money(DTX_CMD_DEPOSIT, 1, 1, MONEY(1000)));
     run1(money(DTX_CMD_DEPOSIT, 2, 2, MONEY(1000)));
-    run1(limit_order(2, 10, DTX_SIDE_BUY, 100000, 3));
-    run1(limit_order(1, 11, DTX_SIDE_SELL, 100000, 2));
-    run1(limit_order(1, 12, DTX_SIDE_SELL, 100100, 4));
+    run1(cfx_limit_order(2, 10, 1, DTX_SIDE_BUY, PX(100000), 3));
+    run1(cfx_limit_order(1, 11, 1, DTX_SIDE_SELL, PX(100000), 2));
+    run1(cfx_limit_order(1, 12, 1, DTX_SIDE_SELL, PX(100100), 4));
     dtx_risk_account_view v;
     dtx_risk_position_view p;
     cr_assert_eq(dtx_risk_account(risk, 1, &v), DTX_OK);
@@ -378,8 +362,8 @@ Test(admin_core, margin_watch_lists_the_accounts_nearest_maintenance_lowest_rati
     run1(money(DTX_CMD_DEPOSIT, 1, 1, MONEY(10)));
     run1(money(DTX_CMD_DEPOSIT, 2, 2, MONEY(1000)));
     run1(money(DTX_CMD_DEPOSIT, 3, 3, MONEY(1000)));
-    run1(limit_order(2, 10, DTX_SIDE_BUY, 100000, 5));
-    run1(limit_order(1, 11, DTX_SIDE_SELL, 100000, 5)); /* 1 short 5, 2 long 5 */
+    run1(cfx_limit_order(2, 10, 1, DTX_SIDE_BUY, PX(100000), 5));
+    run1(cfx_limit_order(1, 11, 1, DTX_SIDE_SELL, PX(100000), 5)); /* 1 short 5, 2 long 5 */
     dtx_command w = admin(DTX_CMD_MARGIN_WATCH, 7, UINT32_MAX);
     w.value = 5;
     size_t e = run1(w);
@@ -412,7 +396,7 @@ Test(admin_core, kill_switch_cancels_every_order_of_the_account_mid_stream_and_b
         uint32_t acct = 1 + (uint32_t)(rand() % 2);
         int buy = rand() % 2;
         int64_t px = buy ? 99000 + rand() % 500 : 101000 + rand() % 500;
-        stream[n++] = limit_order(acct, id++, buy ? DTX_SIDE_BUY : DTX_SIDE_SELL, px, 1);
+        stream[n++] = cfx_limit_order(acct, id++, 1, buy ? DTX_SIDE_BUY : DTX_SIDE_SELL, PX(px), 1);
     }
     size_t e = run(stream, n);
     size_t new1_before = 0, canceled = 0, ack_at = 0, new2 = 0, rej1_after = 0, new1_after = 0;
@@ -466,7 +450,7 @@ Test(admin_core, kill_switch_cancels_every_order_of_the_account_mid_stream_and_b
     off.status = 0;
     e = run1(off);
     cr_assert_eq(dtx_admin_ev_get(answer_at(e, DTX_EV_ADMIN_ACK, 43), 4), 0);
-    e = run1(limit_order(1, 9999, DTX_SIDE_BUY, 99000, 1));
+    e = run1(cfx_limit_order(1, 9999, 1, DTX_SIDE_BUY, PX(99000), 1));
     cr_assert_eq(events[e].type, DTX_EV_NEW);
 }
 
@@ -478,10 +462,10 @@ static uint64_t replay_stream(dtx_event *out, size_t *n_out)
     size_t n = 0;
     s[n++] = money(DTX_CMD_DEPOSIT, 1, 1, MONEY(10000));
     s[n++] = money(DTX_CMD_DEPOSIT, 2, 2, MONEY(10000));
-    s[n++] = limit_order(1, 10, DTX_SIDE_BUY, 100000, 4);
-    s[n++] = limit_order(1, 11, DTX_SIDE_BUY, 99000, 4);
+    s[n++] = cfx_limit_order(1, 10, 1, DTX_SIDE_BUY, PX(100000), 4);
+    s[n++] = cfx_limit_order(1, 11, 1, DTX_SIDE_BUY, PX(99000), 4);
     s[n++] = risk_set(3, DTX_RISK_PARAM_TAKER_FEE, DTX_RISK_DEFAULT_ACCOUNT, 1, 1000000);
-    s[n++] = limit_order(2, 12, DTX_SIDE_SELL, 100000, 3);
+    s[n++] = cfx_limit_order(2, 12, 1, DTX_SIDE_SELL, PX(100000), 3);
     dtx_command mk = admin(DTX_CMD_MARK_PRICE, 4, UINT32_MAX);
     mk.security_id = 1;
     mk.price = PX(100500);
@@ -490,7 +474,7 @@ static uint64_t replay_stream(dtx_event *out, size_t *n_out)
     dtx_command k = admin(DTX_CMD_KILL_SWITCH, 6, 1);
     k.status = 1;
     s[n++] = k;
-    s[n++] = limit_order(1, 13, DTX_SIDE_BUY, 99000, 1);
+    s[n++] = cfx_limit_order(1, 13, 1, DTX_SIDE_BUY, PX(99000), 1);
     s[n++] = money(DTX_CMD_WITHDRAW, 7, 2, MONEY(100));
     run(s, n);
     if (out != events)

@@ -114,22 +114,6 @@ static dtx_command mark(uint64_t request, int64_t px, int64_t index_px)
     return c;
 }
 
-static dtx_command limit_order(uint32_t account, uint64_t clordid, uint8_t side, int64_t usd,
-                               int64_t qty)
-{
-    dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
-    c.session = (uint16_t)(10 + account);
-    c.account = account;
-    c.security_id = 1;
-    c.side = side;
-    c.ord_type = DTX_ORD_LIMIT;
-    c.tif = DTX_TIF_GTC;
-    c.clordid = clordid;
-    c.price = PX(usd);
-    c.qty = qty;
-    return c;
-}
-
 /* The command at events[e] was answered by exactly one event of type. */
 static const dtx_event *only_answer(size_t e, uint8_t type, uint64_t request)
 {
@@ -231,7 +215,7 @@ Test(audit_core_refusal, with_the_ring_full_no_kind_of_change_is_applied_while_q
         only_answer(run1(dep), DTX_EV_ADMIN_ACK, acct);
     }
     only_answer(run1(mark(3, PX(50000), DTX_PRICE_NULL)), DTX_EV_ADMIN_ACK, 3);
-    e = run1(limit_order(1, 77, DTX_SIDE_BUY, 49000, 1));
+    e = run1(cfx_limit_order(1, 77, 1, DTX_SIDE_BUY, PX(49000), 1));
     cr_assert_eq(events[e].type, DTX_EV_NEW);
     only_answer(run1(max_order_qty(4, 20)), DTX_EV_ADMIN_ACK, 4);
     cr_assert_eq(audit_stats().records, AUDIT_RING);
@@ -279,7 +263,7 @@ Test(audit_core_refusal, with_the_ring_full_no_kind_of_change_is_applied_while_q
 
     /* orders never touch the audit log: the instrument is still open, the
      * account still enabled, and a cross trades */
-    e = run1(limit_order(2, 88, DTX_SIDE_SELL, 49000, 1));
+    e = run1(cfx_limit_order(2, 88, 1, DTX_SIDE_SELL, PX(49000), 1));
     cr_assert_eq(events[e].type, DTX_EV_NEW, "%s", dtx_event_type_name(events[e].type));
     int fills = 0;
     for (size_t i = e; i < n_events; i++)

@@ -67,21 +67,6 @@ static size_t line_len(uint64_t i)
     return dtx_audit_format(&r, b, sizeof b) + 1;
 }
 
-typedef struct producer {
-    dtx_audit_log *a;
-    uint64_t n;
-} producer;
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (uint64_t i = 0; i < p->n; i++) {
-        dtx_audit_record r = audit_mark(i);
-        dtx_audit_log_record(p->a, &r);
-    }
-    return NULL;
-}
-
 static dtx_audit_log_stats stats(const dtx_audit_log *a)
 {
     dtx_audit_log_stats st;
@@ -169,9 +154,9 @@ Test(audit_log_retry, a_write_refused_efbig_is_retried_until_the_limit_rises_and
     dtx_audit_log *a = dtx_audit_log_create(fd, path, 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     pthread_t w, c;
-    producer p = {.a = a, .n = N};
+    audit_producer p = {.a = a, .n = N};
     cr_assert_eq(pthread_create(&w, NULL, dtx_audit_log_run, a), 0);
-    cr_assert_eq(pthread_create(&c, NULL, produce, &p), 0);
+    cr_assert_eq(pthread_create(&c, NULL, audit_produce, &p), 0);
 
     /* the file stops at the limit: a retry has failed too */
     wait_errors(a, 3);
@@ -231,8 +216,8 @@ Test(audit_log_retry, a_full_device_holds_every_record_until_space_returns_then_
     cr_assert_geq(wfd, 0, "/dev/full: %s", strerror(errno));
     dtx_audit_log *a = dtx_audit_log_create(wfd, "/dev/full", 32, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
-    producer p = {.a = a, .n = N};
-    produce(&p); /* queued before the writer runs */
+    audit_producer p = {.a = a, .n = N};
+    audit_produce(&p); /* queued before the writer runs */
     pthread_t w;
     cr_assert_eq(pthread_create(&w, NULL, dtx_audit_log_run, a), 0);
     wait_errors(a, 2);
@@ -270,8 +255,8 @@ Test(audit_log_retry, a_writer_stopped_while_its_file_fails_gives_up_and_counts_
     cr_assert_geq(wfd, 0, "/dev/full: %s", strerror(errno));
     dtx_audit_log *a = dtx_audit_log_create(wfd, "/dev/full", 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
-    producer p = {.a = a, .n = 5};
-    produce(&p);
+    audit_producer p = {.a = a, .n = 5};
+    audit_produce(&p);
     pthread_t w;
     cr_assert_eq(pthread_create(&w, NULL, dtx_audit_log_run, a), 0);
     wait_errors(a, 1);

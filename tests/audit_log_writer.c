@@ -39,21 +39,6 @@ static void teardown(void)
 
 TestSuite(audit_log, .init = setup, .fini = teardown, .timeout = 120);
 
-typedef struct producer {
-    dtx_audit_log *a;
-    uint64_t n;
-} producer;
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (uint64_t i = 0; i < p->n; i++) {
-        dtx_audit_record r = audit_mark(i);
-        dtx_audit_log_record(p->a, &r);
-    }
-    return NULL;
-}
-
 /* The whole file (malloc'd, NUL-terminated). */
 static char *slurp(size_t *len)
 {
@@ -92,9 +77,9 @@ Test(audit_log, a_burst_of_10000_records_through_a_ring_of_8_lands_whole_and_in_
     dtx_audit_log *a = dtx_audit_log_create(fd, path, 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     pthread_t w, c;
-    producer p = {.a = a, .n = 10000};
+    audit_producer p = {.a = a, .n = 10000};
     cr_assert_eq(pthread_create(&w, NULL, dtx_audit_log_run, a), 0);
-    cr_assert_eq(pthread_create(&c, NULL, produce, &p), 0);
+    cr_assert_eq(pthread_create(&c, NULL, audit_produce, &p), 0);
     pthread_join(c, NULL);
     dtx_audit_log_stop(a);
     pthread_join(w, NULL);
@@ -121,10 +106,10 @@ Test(audit_log, a_full_ring_makes_the_producer_wait_and_drops_nothing)
     dtx_audit_log *a = dtx_audit_log_create(fd, path, 8, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
     pthread_t w, c;
-    producer p = {.a = a, .n = 20};
+    audit_producer p = {.a = a, .n = 20};
     dtx_audit_log_stats st;
     /* no writer yet: 8 records fill the ring, the 9th waits */
-    cr_assert_eq(pthread_create(&c, NULL, produce, &p), 0);
+    cr_assert_eq(pthread_create(&c, NULL, audit_produce, &p), 0);
     uint64_t deadline = audit_mono_ms() + SAFETY_MS;
     do {
         cr_assert_lt(audit_mono_ms(), deadline, "the producer never found the ring full");
@@ -150,8 +135,8 @@ Test(audit_log, stopping_writes_every_record_queued_before_the_writer_returns)
 {
     dtx_audit_log *a = dtx_audit_log_create(fd, path, 128, DTX_WAIT_BLOCK);
     cr_assert_not_null(a, "%s", dtx_error_message());
-    producer p = {.a = a, .n = 100};
-    produce(&p); /* all queued, nothing written yet */
+    audit_producer p = {.a = a, .n = 100};
+    audit_produce(&p); /* all queued, nothing written yet */
     cr_assert_eq(lseek(fd, 0, SEEK_END), 0);
     dtx_audit_log_stop(a);
     cr_assert_null(dtx_audit_log_run(a)); /* drains, then returns */

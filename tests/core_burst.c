@@ -175,17 +175,8 @@ static dtx_command admin(uint16_t type, uint64_t request, uint32_t target)
 static dtx_command limit_order(uint32_t account, uint64_t clordid, uint32_t sec, uint8_t side,
                                int64_t price, int64_t qty)
 {
-    dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
-    c.session = (uint16_t)(10 + account);
-    c.account = account;
-    c.security_id = sec;
-    c.side = side;
-    c.ord_type = DTX_ORD_LIMIT;
-    c.tif = DTX_TIF_GTC;
-    c.clordid = clordid;
-    c.price = price;
-    c.qty = qty;
-    c.seq = 777;
+    dtx_command c = cfx_limit_order(account, clordid, sec, side, price, qty);
+    c.seq = 777; /* whatever the gateway leaves there is overwritten */
     c.ts = 777;
     return c;
 }

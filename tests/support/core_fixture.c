@@ -44,3 +44,19 @@ dtx_core *cfx_core_create(const cfx_opts *o, dtx_risk **risk, dtx_ring **cmds, d
     dtx_engine_set_gate(dtx_core_engine(core), dtx_risk_gate, *risk);
     return core;
 }
+
+dtx_command cfx_limit_order(uint32_t account, uint64_t clordid, uint32_t security_id, uint8_t side, int64_t price,
+                            int64_t qty)
+{
+    dtx_command c = dtx_command_blank(DTX_CMD_NEW_ORDER);
+    c.session = (uint16_t)(10 + account);
+    c.account = account;
+    c.security_id = security_id;
+    c.side = side;
+    c.ord_type = DTX_ORD_LIMIT;
+    c.tif = DTX_TIF_GTC;
+    c.clordid = clordid;
+    c.price = price;
+    c.qty = qty;
+    return c;
+}

@@ -1,6 +1,6 @@
 /*
  * core_fixture.h - the harness of the core suites (tests/admin_core.c,
- * tests/audit_core_refusal.c): a dtx_core over the embedded default
+ * tests/audit_core_refusal.c, tests/core_burst.c): a dtx_core over the embedded default
  * instruments with a dtx_risk (16 accounts) as its gate and observer, its
  * command and event rings, and an injected clock and audit sink.
  */
@@ -25,5 +25,10 @@ typedef struct cfx_opts {
  * max_timed 1024, max_stops 64) and installs the gate; fails the test on
  * error. The caller destroys them (core first). */
 dtx_core *cfx_core_create(const cfx_opts *o, dtx_risk **risk, dtx_ring **cmds, dtx_ring **evs);
+
+/* A GTC limit order of account (from session 10 + account) on security_id
+ * at price (PRICE9), seq and ts left for the core to stamp. */
+dtx_command cfx_limit_order(uint32_t account, uint64_t clordid, uint32_t security_id, uint8_t side, int64_t price,
+                            int64_t qty);
 
 #endif /* DTX_TESTS_CORE_FIXTURE_H */
