@@ -439,11 +439,6 @@ static double batch_pass(const bench *b, int with_risk, size_t lookahead, double
 /* dtx_risk_prefetch as the engine's dtx_prefetch_fn, as engine/core.c passes it. */
 static void risk_pf(const void *p, const dtx_command *cmd) { dtx_risk_prefetch(p, cmd); }
 
-/* The core's path: engine + gate + accounting, the timed stream in bursts of
- * CORE_BURST through dtx_engine_submit_burst_pf() with the risk's hint (hint
- * 0: dtx_engine_submit_burst, no risk prefetch). ns per command: the median
- * over chunks of CHUNK commands (CHUNK is a multiple of CORE_BURST). */
-
 /* The old core's loop (engine/core.c before the burst path): bursts of
  * CORE_BURST, the first LOOKAHEAD commands of a burst prefetched (engine and
  * risk, one stage) before any runs, then command i + LOOKAHEAD while command
@@ -452,8 +447,9 @@ static void risk_pf(const void *p, const dtx_command *cmd) { dtx_risk_prefetch(p
 /* The timed loops are functions of their own (noinline), so callgrind can
  * count each one's instructions (--toggle-collect=old_core_loop etc.).
  * Each returns the number of chunk times written. */
-__attribute__((noinline)) static size_t old_core_loop(const bench *b, ctx *out, uint64_t *chunks)
+__attribute__((noinline)) static size_t old_core_loop(const bench *b, int hint, ctx *out, uint64_t *chunks)
 {
+    (void)hint; /* the risk prefetch is part of this loop */
     size_t n_chunks = 0;
     uint64_t t0 = tsc_begin();
     for (size_t s = 0; s < b->n_timed; s += CORE_BURST) {
@@ -479,16 +475,9 @@ __attribute__((noinline)) static size_t old_core_loop(const bench *b, ctx *out, 
     return n_chunks;
 }
 
-static double old_core_pass(const bench *b, double cyc_per_ns, ctx *out)
-{
-    start(b, out, 1);
-    uint64_t *chunks = malloc(sizeof *chunks * (b->n_timed / CHUNK + 1));
-    size_t n_chunks = old_core_loop(b, out, chunks);
-    double ns = chunk_median_ns(chunks, n_chunks, cyc_per_ns);
-    free(chunks);
-    return ns;
-}
-
+/* The core's path: engine + gate + accounting, the timed stream in bursts of
+ * CORE_BURST through dtx_engine_submit_burst_pf() with the risk's hint (hint
+ * 0: dtx_engine_submit_burst, no risk prefetch). */
 __attribute__((noinline)) static size_t burst_loop(const bench *b, int hint, ctx *out, uint64_t *chunks)
 {
     _Static_assert(CHUNK % CORE_BURST == 0, "a chunk is whole bursts");
@@ -509,11 +498,16 @@ __attribute__((noinline)) static size_t burst_loop(const bench *b, int hint, ctx
     return n_chunks;
 }
 
-static double burst_pass(const bench *b, int hint, double cyc_per_ns, ctx *out)
+/* One of the loops above on a fresh engine and risk context (gate and
+ * accounting on): ns per command, the median over chunks of CHUNK commands
+ * (CHUNK is a multiple of CORE_BURST). */
+typedef size_t (*core_loop_fn)(const bench *b, int hint, ctx *out, uint64_t *chunks);
+
+static double core_pass(const bench *b, core_loop_fn loop, int hint, double cyc_per_ns, ctx *out)
 {
     start(b, out, 1);
     uint64_t *chunks = malloc(sizeof *chunks * (b->n_timed / CHUNK + 1));
-    size_t n_chunks = burst_loop(b, hint, out, chunks);
+    size_t n_chunks = loop(b, hint, out, chunks);
     double ns = chunk_median_ns(chunks, n_chunks, cyc_per_ns);
     free(chunks);
     return ns;
@@ -538,7 +532,7 @@ static double median_of(const double *v, size_t n)
 /* The core-path rounds: per round the old core loop (per command, prefetch
  * LOOKAHEAD ahead), the burst with the risk's hint and the burst without it,
  * their order rotating so that none always runs first. Appends the table to
- * out; returns 0 when the three did not do the same work. */
+ * out; returns 0 when the variants did not do the same work. */
 #define CORE_VARIANTS 4
 static int core_rounds(const bench *b, unsigned rounds, double cpn, char *out, size_t cap)
 {
@@ -553,9 +547,9 @@ static int core_rounds(const bench *b, unsigned rounds, double cpn, char *out, s
         for (unsigned j = 0; j < CORE_VARIANTS; j++) {
             unsigned v = (r + j) % CORE_VARIANTS;
             ctx c;
-            double x = v == 0   ? old_core_pass(b, cpn, &c)
+            double x = v == 0   ? core_pass(b, old_core_loop, 0, cpn, &c)
                        : v == 3 ? batch_pass(b, 1, LOOKAHEAD, cpn, &c)
-                                : burst_pass(b, v == 1, cpn, &c);
+                                : core_pass(b, burst_loop, v == 1, cpn, &c);
             ns[(size_t)r * CORE_VARIANTS + v] = x;
             if (r == 0) {
                 ev[v] = c.events, fills[v] = c.fills, rej[v] = c.rejects;
