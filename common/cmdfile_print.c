@@ -213,6 +213,7 @@ static void put_flags(outbuf *o, unsigned flags)
         {DTX_EVF_PRIORITY_KEPT, "PRIORITY_KEPT"},
         {DTX_EVF_REFILL, "REFILL"},
         {DTX_EVF_SELF_TRADE, "SELF_TRADE"},
+        {DTX_EVF_ADDED, "ADDED"},
     };
     size_t i;
     const char *sep = " flags=";
@@ -275,6 +276,9 @@ int dtx_event_format(const dtx_event *e, char *buf, size_t cap)
         if (e->exec_inst & ~DTX_EXEC_VALID_MASK)
             put(&o, " exec_inst=0x%02x", e->exec_inst);
         put_name(&o, "stp", dtx_stp_name(e->stp), e->stp);
+        if (e->flags & DTX_EVF_ADDED) /* rests straight away, showing last_qty */
+            put(&o, " shown=%lld", (long long)e->last_qty);
+        put_flags(&o, e->flags);
         break;
     case DTX_EV_FILL:
         put_name(&o, "side", dtx_side_name(e->side), e->side);
@@ -295,6 +299,8 @@ int dtx_event_format(const dtx_event *e, char *buf, size_t cap)
         put_price(&o, "px", e->price);
         put(&o, " qty=%lld leaves=%lld cum=%lld", (long long)e->order_qty,
             (long long)e->leaves_qty, (long long)e->cum_qty);
+        if (e->type == DTX_EV_REPLACED && (e->flags & DTX_EVF_ADDED))
+            put(&o, " shown=%lld", (long long)e->last_qty);
         put_flags(&o, e->flags);
         break;
     case DTX_EV_REJECT:

@@ -78,8 +78,8 @@ static inline void ev_order(dtx_event *ev, const dtx_engine *e, const dtx_book *
 }
 
 /* ---- reports about an order, written whole ------------------------------------
- * The reports of the order path (NEW, FILL, CANCELED, REPLACED, ADDED: two
- * of them a command) are written as sixteen 64-bit words, each byte once, the
+ * The reports of the order path (NEW, FILL, CANCELED, REPLACED, ADDED; most
+ * commands need one) are written as sixteen 64-bit words, each byte once, the
  * fields a type does not carry as zero: no zeroing pass before the fields
  * (ev_new's eight 16-byte stores and then the fields cost the hot profile
  * about 60 instructions and 28 stores an event). Every input is read before
@@ -106,7 +106,11 @@ typedef struct ev_about {
     uint64_t w120;         /* trade_id or stop_px */
 } ev_about;
 
-static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev_about a)
+/* Always inlined where most commands end (a new order or a move that rests
+ * straight away), so that its ev_about stays in registers; ev_put_order()
+ * elsewhere, where GCC may keep one copy. */
+static inline __attribute__((always_inline)) void ev_put_order_inline(dtx_engine *e, const dtx_book *b, uint32_t h,
+                                                                      ev_about a)
 {
     if (unlikely(e->ev_n == EVBUF_CAP))
         flush(e);
@@ -147,47 +151,9 @@ static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev
     w[15] = a.w120;
 }
 
-/* An order that rests at once (already appended to its level, showing shown):
- * its first report a (NEW or REPLACED; a.clordid and a.price the order's own)
- * and then ADDED, written together. ADDED differs only in type, flags, w8,
- * ExecID, OrigClOrdID, LastQty (the shown quantity) and w120: the words they
- * share are composed once and stored twice (as two ev_put_order() calls each
- * report cost about 50 instructions). */
-static inline __attribute__((always_inline)) void ev_put_then_added(dtx_engine *e, const dtx_book *b, uint32_t h,
-                                                                    ev_about a, uint64_t shown)
+static inline void ev_put_order(dtx_engine *e, const dtx_book *b, uint32_t h, ev_about a)
 {
-    if (unlikely(e->ev_n > EVBUF_CAP - 2))
-        flush(e);
-    const dtx_order *o = &e->orders[h];
-    const dtx_command *c = e->cmd;
-    uint32_t sot;
-    memcpy(&sot, &o->side, sizeof sot);
-    sot = (sot & 0xffffffu) + 1; /* side + 1 (dtx_side), ord_type, tif (asserted in ev_put_order) */
-    uint64_t w0 = EV_AT(side, sot);
-    uint64_t w16 = EV_AT(session, o->session) | EV_AT(security_id, b->security_id);
-    uint64_t w24 = EV_AT(account, o->account);
-    uint64_t seq = c->seq, ts = c->ts, exec_id = e->next_exec_id, order_id = order_id_of(o, h);
-    uint64_t qty = o->qty, leaves = o->leaves;
-    e->next_exec_id = exec_id + 2;
-    ev_word *w = (ev_word *)(void *)&e->ev[e->ev_n];
-    e->ev_n += 2;
-    w[0] = w0 | EV_AT(type, a.type) | EV_AT(flags, a.flags);
-    w[16] = w0 | EV_AT(type, DTX_EV_ADDED);
-    w[1] = a.w8, w[17] = 0;
-    w[2] = w16, w[18] = w16;
-    w[3] = w24, w[19] = w24;
-    w[4] = seq, w[20] = seq;
-    w[5] = ts, w[21] = ts;
-    w[6] = exec_id, w[22] = exec_id + 1;
-    w[7] = order_id, w[23] = order_id;
-    w[8] = a.clordid, w[24] = a.clordid;
-    w[9] = a.orig_clordid, w[25] = 0;
-    w[10] = (uint64_t)a.price, w[26] = (uint64_t)a.price;
-    w[11] = qty, w[27] = qty;
-    w[12] = 0, w[28] = shown;
-    w[13] = leaves, w[29] = leaves;
-    w[14] = qty - leaves, w[30] = qty - leaves;
-    w[15] = a.w120, w[31] = 0;
+    ev_put_order_inline(e, b, h, a);
 }
 
 /* The response to a command that names no order of its own (rejects). */
@@ -521,7 +487,10 @@ static inline uint32_t market_limit(const dtx_book *b, int side, uint32_t best_o
     return best_opp > b->band ? best_opp - b->band : 0;
 }
 
-/* The remainder of arriving order h rests: shown part, level, index, ADDED. */
+/* The remainder of arriving order h rests: shown part, level, index, ADDED.
+ * Only after other events (fills, self-trade prevention, TRIGGERED): an order
+ * that rests with nothing in between is reported by its NEW or REPLACED with
+ * flag ADDED (cmd_new and replace_named do that themselves). */
 static inline __attribute__((always_inline)) void rest(dtx_engine *e, dtx_book *b, uint32_t h, uint64_t ix)
 {
     uint32_t shown = show(e, h);
@@ -813,12 +782,13 @@ static void cmd_new(dtx_engine *e, const dtx_command *c)
                     .clordid = o->clordid, .price = order_price(b, o), .w120 = (uint64_t)c->stop_px};
 
     if (!stop && arrival_rests(b, o)) {
-        /* most new orders: nothing to trade with; arrive()'s rest, with NEW
-         * and ADDED written together */
-        uint32_t shown = show_peak(e, h, (uint32_t)c->display_qty, (uint32_t)c->qty);
+        /* most new orders: nothing to trade with; arrive()'s rest, reported
+         * by NEW itself (flag ADDED, LastQty the displayed quantity) */
+        rep.flags = DTX_EVF_ADDED;
+        rep.last_qty = show_peak(e, h, (uint32_t)c->display_qty, (uint32_t)c->qty);
         level_append(e, b, h);
         index_insert_at(e, h, bucket, ix);
-        ev_put_then_added(e, b, h, rep, shown);
+        ev_put_order_inline(e, b, h, rep);
         if (expire)
             expiry_push(e, expire, h, accept);
         run_triggers(e, b);
@@ -982,12 +952,13 @@ static inline __attribute__((always_inline)) void replace_named(dtx_engine *e, c
     rep.price = order_price(b, o);
     if (!crosses(b, o)) {
         /* most moves: re-priced, nothing to trade with; arrive()'s rest,
-         * with both reports written together (an order that was resting is a
-         * limit order, not IOC or FOK: arrival_rests() but for the price) */
-        uint32_t shown = show_peak(e, h, peak, leaves);
+         * reported by REPLACED itself (flag ADDED; an order that was resting
+         * is a limit order, not IOC or FOK: arrival_rests() but for the price) */
+        rep.flags = DTX_EVF_ON_BOOK | DTX_EVF_ADDED;
+        rep.last_qty = show_peak(e, h, peak, leaves);
         level_link_tail(e, b, h);
         index_insert_at(e, h, bucket, ix);
-        ev_put_then_added(e, b, h, rep, shown);
+        ev_put_order_inline(e, b, h, rep);
         run_triggers(e, b);
         return;
     }

@@ -301,6 +301,10 @@ static void gen_sink_fn(void *ctx, const dtx_event *events, size_t n)
             s->order_id = ev->order_id;
             s->order_qty = ev->order_qty;
             s->leaves = ev->leaves_qty;
+            if (ev->flags & DTX_EVF_ADDED) { /* rests straight away: no ADDED follows */
+                s->price = ev->price / BENCH_TICK;
+                gen_live_add(g, slot);
+            }
             break;
         case DTX_EV_ADDED:
             s->price = ev->price / BENCH_TICK;
@@ -321,6 +325,8 @@ static void gen_sink_fn(void *ctx, const dtx_event *events, size_t n)
             s->order_qty = ev->order_qty;
             s->leaves = ev->leaves_qty;
             s->price = ev->price / BENCH_TICK;
+            if (ev->flags & DTX_EVF_ADDED)
+                gen_live_add(g, slot);
             break;
         case DTX_EV_REJECT:
             g->rejects++;

@@ -204,26 +204,24 @@ Test(core_burst, an_order_after_a_kill_switch_or_a_limit_change_in_the_same_burs
     feed_both(b, 8);
     assert_same();
 
-    /* seq: 1, 2 the deposits; 3..10 this burst, every event at the burst's ts */
+    /* seq: 1, 2 the deposits; 3..10 this burst, every event at the burst's ts;
+     * an order that rests at once is one NEW with flag ADDED (no ADDED event) */
     static const struct {
         uint8_t type;
         uint64_t seq, clordid;
         uint16_t reason; /* reject or cancel reason */
+        int64_t shown;   /* NEW (flag ADDED): the displayed quantity */
     } want[] = {
-        {DTX_EV_NEW, 3, 11, 0},
-        {DTX_EV_ADDED, 3, 11, 0},
-        {DTX_EV_NEW, 4, 12, 0},
-        {DTX_EV_ADDED, 4, 12, 0},
-        {DTX_EV_CANCELED, 5, 11, DTX_CANCEL_RISK},
-        {DTX_EV_CANCELED, 5, 12, DTX_CANCEL_RISK},
-        {DTX_EV_ADMIN_ACK, 5, 3, 0},
-        {DTX_EV_REJECT, 6, 13, DTX_REJ_ACCOUNT_DISABLED},
-        {DTX_EV_NEW, 7, 21, 0}, /* account 1's bid is gone: it rests */
-        {DTX_EV_ADDED, 7, 21, 0},
-        {DTX_EV_ADMIN_ACK, 8, 4, 0},
-        {DTX_EV_REJECT, 9, 22, DTX_REJ_MAX_ORDER_QTY},
-        {DTX_EV_NEW, 10, 23, 0},
-        {DTX_EV_ADDED, 10, 23, 0},
+        {DTX_EV_NEW, 3, 11, 0, 1},
+        {DTX_EV_NEW, 4, 12, 0, 1},
+        {DTX_EV_CANCELED, 5, 11, DTX_CANCEL_RISK, 0},
+        {DTX_EV_CANCELED, 5, 12, DTX_CANCEL_RISK, 0},
+        {DTX_EV_ADMIN_ACK, 5, 3, 0, 0},
+        {DTX_EV_REJECT, 6, 13, DTX_REJ_ACCOUNT_DISABLED, 0},
+        {DTX_EV_NEW, 7, 21, 0, 1}, /* account 1's bid is gone: it rests */
+        {DTX_EV_ADMIN_ACK, 8, 4, 0, 0},
+        {DTX_EV_REJECT, 9, 22, DTX_REJ_MAX_ORDER_QTY, 0},
+        {DTX_EV_NEW, 10, 23, 0, 2},
     };
     size_t n = sizeof want / sizeof want[0];
     cr_assert_eq(A.n - first, n, "%zu events", A.n - first);
@@ -239,8 +237,12 @@ Test(core_burst, an_order_after_a_kill_switch_or_a_limit_change_in_the_same_burs
             cr_assert_eq(e->reject_reason, want[i].reason, "event %zu: %s", i, line);
         if (e->type == DTX_EV_CANCELED)
             cr_assert_eq(e->cancel_reason, want[i].reason, "event %zu: %s", i, line);
+        if (e->type == DTX_EV_NEW) {
+            cr_assert_eq(e->flags, DTX_EVF_ADDED, "event %zu: %s", i, line);
+            cr_assert_eq(e->last_qty, want[i].shown, "event %zu: %s", i, line);
+        }
     }
-    cr_assert_eq(dtx_admin_ev_get(&A.ev[first + 6], 4), 2, "the kill switch canceled 2 orders");
+    cr_assert_eq(dtx_admin_ev_get(&A.ev[first + 4], 4), 2, "the kill switch canceled 2 orders");
     dtx_core_stats st;
     dtx_core_stats_get(A.core, &st);
     cr_assert_eq(st.last_seq, 10);

@@ -128,13 +128,14 @@ Test(core_sequencer, each_command_gets_the_next_seq_and_the_burst_timestamp)
         cr_assert_eq(e.ts, clk.now);
         cr_assert_eq(e.session, 3);
         cr_assert_eq(e.account, 7);
-        cr_assert_eq(pop_event().type, DTX_EV_ADDED);
+        cr_assert_eq(e.flags, DTX_EVF_ADDED); /* it rests: no ADDED follows */
+        cr_assert_eq(e.last_qty, 1);
     }
     cr_assert_eq(dtx_ring_count(evs), 0);
     dtx_core_stats st;
     dtx_core_stats_get(core, &st);
     cr_assert_eq(st.commands, 3);
-    cr_assert_eq(st.events, 6);
+    cr_assert_eq(st.events, 3);
     cr_assert_eq(st.last_seq, 3);
     cr_assert_eq(dtx_core_poll(core), 0);
 }
@@ -149,9 +150,10 @@ Test(core_sequencer, timestamp_never_goes_back_when_the_clock_does)
     push(order(2, DTX_SIDE_BUY, USD(50000)));
     dtx_core_poll(core);
     clk.now = t0;
-    dtx_event a = pop_event(), b;
-    pop_event();
-    b = pop_event();
+    dtx_event a = pop_event(), b = pop_event(); /* each NEW, flag ADDED */
+    cr_assert_eq(a.type, DTX_EV_NEW);
+    cr_assert_eq(b.type, DTX_EV_NEW);
+    cr_assert_eq(dtx_ring_count(evs), 0);
     cr_assert_eq(a.ts, t0);
     cr_assert_eq(b.ts, t0);
     cr_assert_eq(b.seq, 2);
@@ -166,8 +168,10 @@ Test(core_sequencer, time_commands_are_sequenced_on_their_period_and_expire_gtd_
     gtd.expire_time = t0 + 150 * MS;
     push(gtd);
     cr_assert_eq(dtx_core_poll(core), 1); /* the order; TIME's period starts */
-    cr_assert_eq(pop_event().type, DTX_EV_NEW);
-    cr_assert_eq(pop_event().type, DTX_EV_ADDED);
+    dtx_event n = pop_event();
+    cr_assert_eq(n.type, DTX_EV_NEW);
+    cr_assert_eq(n.flags, DTX_EVF_ADDED); /* it rests: no ADDED follows */
+    cr_assert_eq(dtx_ring_count(evs), 0);
     clk.now = t0 + 99 * MS;
     cr_assert_eq(dtx_core_poll(core), 0);
     clk.now = t0 + 100 * MS;
@@ -194,7 +198,7 @@ Test(core_sequencer, a_full_event_ring_delays_the_core_and_loses_nothing)
     enum { N = 100 };
     pthread_t t;
     dtx_core_stats st;
-    make_core(4, 0); /* 2 events per order: the ring fills after 2 orders */
+    make_core(4, 0); /* 1 event per order (NEW, flag ADDED): the ring fills after 4 orders */
     for (uint64_t i = 1; i <= N; i++)
         push(order(i, DTX_SIDE_BUY, USD(50000)));
     cr_assert_eq(pthread_create(&t, NULL, run_core, core), 0);
@@ -202,23 +206,19 @@ Test(core_sequencer, a_full_event_ring_delays_the_core_and_loses_nothing)
         dtx_core_stats_get(core, &st);
     } while (st.event_waits == 0);
     for (uint64_t i = 1; i <= N; i++) {
-        dtx_event e[2];
-        size_t got = 0;
-        while (got < 2) {
-            got += dtx_ring_pop(evs, e + got, 2 - got);
-            if (got < 2)
-                dtx_ring_wait_readable(evs, 100);
-        }
-        cr_assert_eq(e[0].type, DTX_EV_NEW);
-        cr_assert_eq(e[0].clordid, i);
-        cr_assert_eq(e[0].seq, i);
-        cr_assert_eq(e[1].type, DTX_EV_ADDED);
+        dtx_event e;
+        while (dtx_ring_pop(evs, &e, 1) == 0)
+            dtx_ring_wait_readable(evs, 100);
+        cr_assert_eq(e.type, DTX_EV_NEW);
+        cr_assert_eq(e.clordid, i);
+        cr_assert_eq(e.seq, i);
+        cr_assert_eq(e.flags, DTX_EVF_ADDED);
     }
     dtx_core_stop(core);
     pthread_join(t, NULL);
     dtx_core_stats_get(core, &st);
     cr_assert_eq(st.commands, N);
-    cr_assert_eq(st.events, 2 * N);
+    cr_assert_eq(st.events, N);
     cr_assert_gt(st.event_waits, 0);
 }
 
@@ -236,7 +236,7 @@ Test(core_sequencer, stop_processes_the_commands_already_in_the_ring)
     dtx_core_stats_get(core, &st);
     cr_assert_eq(st.commands, N);
     cr_assert_eq(st.last_seq, N);
-    cr_assert_eq(dtx_ring_count(evs), 2 * N);
+    cr_assert_eq(dtx_ring_count(evs), N); /* NEW, flag ADDED, each */
 }
 
 Test(core_sequencer, create_refuses_rings_of_the_wrong_record_size)
@@ -258,20 +258,24 @@ Test(core_sequencer, the_observer_sees_each_batch_before_it_goes_onto_the_ring)
     push(order(1, DTX_SIDE_BUY, USD(50000)));
     push(taker);
     cr_assert_eq(dtx_core_poll(core), 2);
-    /* order 1: NEW, ADDED; order 2: NEW, then a FILL per side (maker first) */
-    cr_assert_eq(obs.n, 5);
+    /* order 1: NEW (flag ADDED: it rests); order 2: NEW, then a FILL per
+     * side (maker first) */
+    cr_assert_eq(obs.n, 4);
     cr_assert_eq(obs.types[0], DTX_EV_NEW);
     cr_assert_eq(obs.clordid[0], 1);
     cr_assert_eq(obs.ring_count_at_call[0], 0, "seen before it was pushed");
-    cr_assert_eq(obs.types[1], DTX_EV_ADDED);
-    cr_assert_eq(obs.types[2], DTX_EV_NEW);
-    cr_assert_eq(obs.clordid[2], 2);
-    cr_assert_eq(obs.ring_count_at_call[2], 2, "order 1's two events only");
+    cr_assert_eq(obs.types[1], DTX_EV_NEW);
+    cr_assert_eq(obs.clordid[1], 2);
+    cr_assert_eq(obs.ring_count_at_call[1], 1, "order 1's one event only");
+    cr_assert_eq(obs.types[2], DTX_EV_FILL);
+    cr_assert_eq(obs.clordid[2], 1);
     cr_assert_eq(obs.types[3], DTX_EV_FILL);
-    cr_assert_eq(obs.clordid[3], 1);
-    cr_assert_eq(obs.types[4], DTX_EV_FILL);
-    cr_assert_eq(obs.clordid[4], 2);
-    cr_assert_eq(dtx_ring_count(evs), 5);
-    for (size_t i = 0; i < 5; i++)
-        cr_assert_eq(pop_event().type, obs.types[i], "event %zu", i);
+    cr_assert_eq(obs.clordid[3], 2);
+    cr_assert_eq(dtx_ring_count(evs), 4);
+    for (size_t i = 0; i < 4; i++) {
+        dtx_event e = pop_event();
+        cr_assert_eq(e.type, obs.types[i], "event %zu", i);
+        if (i < 2) /* order 1 rested at once, order 2 traded */
+            cr_assert_eq(e.flags, i == 0 ? DTX_EVF_ADDED : 0, "event %zu", i);
+    }
 }

@@ -61,7 +61,8 @@ static void run_profile(unsigned profile, difftest_stats *st)
     /* the stream exercised what it is there for */
     cr_expect_gt(st->by_event[DTX_EV_NEW], 0);
     cr_expect_gt(st->by_event[DTX_EV_FILL], 0);
-    cr_expect_gt(st->by_event[DTX_EV_ADDED], 0);
+    cr_expect_gt(st->by_event[DTX_EV_ADDED], 0); /* rests after trading */
+    cr_expect_gt(st->added_in_report, 0);         /* rests straight away */
     cr_expect_gt(st->by_event[DTX_EV_REPLACED], 0);
     cr_expect_gt(st->by_event[DTX_EV_TRIGGERED], 0);
     cr_expect_gt(st->by_event[DTX_EV_CANCEL_REJECT], 0);

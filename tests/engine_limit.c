@@ -19,12 +19,13 @@ Test(engine_limit, buy_into_empty_book_is_acknowledged_then_rests)
 {
     dtx_command c = fx_limit(A, 101, FX_BUY, 100, 10);
     fx_send(&F, c);
-    fx_expect_count(&F, 2);
-    uint64_t id = fx_expect_new(&F, 0, &c);
-    fx_expect(&F, 1,
-              (dtx_event){.type = DTX_EV_ADDED, .account = A, .security_id = FX_SEC, .order_id = id,
-                          .clordid = 101, .side = FX_BUY, .price = FX_PX(100), .last_qty = 10,
-                          .leaves_qty = 10, .flags = 0});
+    fx_expect_count(&F, 1); /* NEW says it rests: flag ADDED, LastQty shown; no ADDED */
+    uint64_t id = fx_expect_new_rested(&F, 0, &c);
+    fx_expect(&F, 0,
+              (dtx_event){.type = DTX_EV_NEW, .account = A, .security_id = FX_SEC, .order_id = id,
+                          .clordid = 101, .side = FX_BUY, .ord_type = DTX_ORD_LIMIT, .tif = DTX_TIF_GTC,
+                          .price = FX_PX(100), .stop_px = DTX_PRICE_NULL, .order_qty = 10,
+                          .leaves_qty = 10, .flags = DTX_EVF_ADDED, .last_qty = 10});
 
     int64_t bid, ask;
     dtx_engine_best(F.e, FX_SEC, &bid, &ask);
@@ -286,14 +287,15 @@ Test(engine_limit, fully_filled_taker_emits_no_added_and_no_canceled)
 
 Test(engine_limit, exec_ids_count_every_event_from_one_and_trade_ids_every_trade_from_one)
 {
-    fx_rest(&F, fx_limit(B, 201, FX_SELL, 100, 1));   /* events 1-2 */
-    fx_rest(&F, fx_limit(B, 202, FX_SELL, 101, 1));   /* 3-4 */
-    fx_send(&F, fx_limit(A, 101, FX_BUY, 90, 1));     /* 5-6 */
-    fx_send(&F, fx_limit(A, 102, FX_BUY, 101, 3));    /* NEW, 2 trades, ADDED: 7-12 */
+    fx_rest(&F, fx_limit(B, 201, FX_SELL, 100, 1));   /* event 1 (NEW, flag ADDED) */
+    fx_rest(&F, fx_limit(B, 202, FX_SELL, 101, 1));   /* 2 */
+    fx_send(&F, fx_limit(A, 101, FX_BUY, 90, 1));     /* 3 */
+    fx_expect_count(&F, 1);
+    fx_send(&F, fx_limit(A, 102, FX_BUY, 101, 3));    /* NEW, 2 trades, ADDED: 4-9 */
     fx_expect_count(&F, 6);
-    fx_send(&F, fx_limit(C, 301, FX_SELL, 90, 2));    /* NEW, 2 trades: 13-17 */
+    fx_send(&F, fx_limit(C, 301, FX_SELL, 90, 2));    /* NEW, 2 trades: 10-14 */
     fx_expect_count(&F, 5);
-    cr_assert_eq(F.n, 17);
+    cr_assert_eq(F.n, 14);
     for (size_t i = 0; i < F.n; i++)
         cr_assert_eq(F.ev[i].exec_id, i + 1, "event %zu has ExecID %llu:\n%s", i,
                      (unsigned long long)F.ev[i].exec_id, fx_dump_range(&F, 0, F.n));

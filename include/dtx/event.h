@@ -15,7 +15,8 @@
  * Per type (fields beyond the common header):
  *   NEW         ExecutionReportNew 200. price (null for Market/Stop), stop_px,
  *               order_qty, leaves_qty (= order_qty), ord_type, tif, exec_inst,
- *               stp.
+ *               stp. flags DTX_EVF_ADDED when the order rests straight away
+ *               (see ADDED): last_qty is then its displayed quantity.
  *   FILL        ExecutionReportTrade 201, one per side of a trade, maker first.
  *               price = LastPx, last_qty, leaves_qty, cum_qty, order_qty,
  *               trade_id (same on both sides), ord_status, aggressor
@@ -27,7 +28,9 @@
  *   REPLACED    ExecutionReportReplaced 203 (also a self-trade decrement).
  *               orig_clordid, price, order_qty, leaves_qty, cum_qty.
  *               flags: DTX_EVF_PRIORITY_KEPT, DTX_EVF_ON_BOOK
- *               (the order rested before the change), DTX_EVF_SELF_TRADE.
+ *               (the order rested before the change), DTX_EVF_SELF_TRADE,
+ *               DTX_EVF_ADDED (re-priced, it rests straight away at the back
+ *               of its new level; last_qty is its displayed quantity).
  *   REJECT      ExecutionReportReject 204. reject_reason, side, ord_type,
  *               price, order_qty (as requested).
  *   CANCEL_REJECT OrderCancelReject 205. reject_reason, orig_clordid and
@@ -38,6 +41,14 @@
  *   ADDED       book change (not a report): the order now rests with
  *               last_qty displayed at price, leaves_qty open. flags
  *               DTX_EVF_REFILL for an iceberg replenishment (back of level).
+ *               An order that rests straight after its NEW, or after the
+ *               REPLACED that answers its cancel-replace request (not a
+ *               self-trade decrement), nothing traded or canceled in between,
+ *               gets no ADDED: that report carries DTX_EVF_ADDED and last_qty
+ *               instead. ADDED is for an order that rests after its FILLs or
+ *               self-trade events, for a triggered stop that rests (after
+ *               TRIGGERED) and for refills. Book-building consumers treat
+ *               both forms alike.
  *   TRIGGERED   (not a report) a stop order was triggered: stop_px, and the
  *               order now behaves as ord_type (Market or Limit) at price.
  *   STATUS      (not a report) instrument trading status changed: status.
@@ -95,6 +106,8 @@ typedef enum dtx_event_type {
 #define DTX_EVF_PRIORITY_KEPT 0x02u /* REPLACED: time priority kept */
 #define DTX_EVF_REFILL 0x04u        /* ADDED: iceberg replenishment */
 #define DTX_EVF_SELF_TRADE 0x08u    /* REPLACED: self-trade decrement */
+#define DTX_EVF_ADDED 0x10u         /* NEW, REPLACED: the order rests straight
+                                       away, as ADDED would say (no ADDED follows) */
 
 /* response_to of CANCEL_REJECT */
 #define DTX_CXL_REJ_CANCEL 1

@@ -327,7 +327,8 @@ static const field ev_fields[] = {
     EVF("price", price, 1, ORDER_TYPES | T(REJECT)),
     EVF("stop_px", stop_px, 1, T(NEW) | T(TRIGGERED)),
     EVF("order_qty", order_qty, 1, T(NEW) | T(FILL) | T(CANCELED) | T(REPLACED) | T(REJECT)),
-    EVF("last_qty", last_qty, 1, T(FILL) | T(ADDED)),
+    /* NEW and REPLACED carry last_qty only with flag ADDED, and 0 without */
+    EVF("last_qty", last_qty, 1, T(NEW) | T(FILL) | T(REPLACED) | T(ADDED)),
     EVF("leaves_qty", leaves_qty, 1, T(NEW) | T(FILL) | T(CANCELED) | T(REPLACED) | T(ADDED)),
     EVF("cum_qty", cum_qty, 1, T(FILL) | T(CANCELED) | T(REPLACED)),
     EVF("trade_id", trade_id, 0, T(FILL)),
@@ -658,7 +659,11 @@ static void count_events(difftest_stats *st, const evbuf *b)
         case DTX_EV_ADDED:
             st->refills += (ev->flags & DTX_EVF_REFILL) != 0;
             break;
+        case DTX_EV_NEW:
+            st->added_in_report += (ev->flags & DTX_EVF_ADDED) != 0;
+            break;
         case DTX_EV_REPLACED:
+            st->added_in_report += (ev->flags & DTX_EVF_ADDED) != 0;
             st->self_trade_replaced += (ev->flags & DTX_EVF_SELF_TRADE) != 0;
             st->priority_kept += (ev->flags & DTX_EVF_PRIORITY_KEPT) != 0;
             break;
@@ -679,6 +684,7 @@ void difftest_stats_add(difftest_stats *a, const difftest_stats *b)
     for (size_t i = 0; i <= DTX_CANCEL_INSTRUMENT_HALTED; i++)
         a->by_cancel[i] += b->by_cancel[i];
     a->refills += b->refills;
+    a->added_in_report += b->added_in_report;
     a->self_trade_replaced += b->self_trade_replaced;
     a->priority_kept += b->priority_kept;
 }
@@ -700,8 +706,8 @@ void difftest_stats_print(FILE *f, const difftest_stats *s)
         fprintf(f, " %s %" PRIu64 "%s", dtx_cancel_reason_name(i), s->by_cancel[i],
                 i < DTX_CANCEL_INSTRUMENT_HALTED ? "," : ";");
     fprintf(f, "\n  iceberg refills %" PRIu64 ", self-trade decrements %" PRIu64
-               ", replaces keeping priority %" PRIu64 ".\n",
-            s->refills, s->self_trade_replaced, s->priority_kept);
+               ", replaces keeping priority %" PRIu64 ", rests reported by NEW/REPLACED %" PRIu64 ".\n",
+            s->refills, s->self_trade_replaced, s->priority_kept, s->added_in_report);
 }
 
 int difftest_parse_u64(const char *s, uint64_t *out)

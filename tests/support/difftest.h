@@ -54,6 +54,7 @@ typedef struct difftest_stats {
     uint64_t by_reject[DTX_REJ_MAX + 1];      /* REJECT, CANCEL_REJECT, BUSINESS_REJECT */
     uint64_t by_cancel[DTX_CANCEL_INSTRUMENT_HALTED + 1];
     uint64_t refills, self_trade_replaced, priority_kept;
+    uint64_t added_in_report; /* NEW or REPLACED with flag ADDED */
 } difftest_stats;
 
 /*

@@ -446,6 +446,9 @@ void fx_expect(const fx *f, size_t i, dtx_event want)
         CMP(stop_px);
         CMP(order_qty);
         CMP(leaves_qty);
+        CMP(flags);
+        if (want.flags & DTX_EVF_ADDED)
+            CMP(last_qty);
         break;
     case DTX_EV_FILL:
         if (want.contra_session == 0)
@@ -481,6 +484,8 @@ void fx_expect(const fx *f, size_t i, dtx_event want)
         CMP(leaves_qty);
         CMP(cum_qty);
         CMP(flags);
+        if (want.flags & DTX_EVF_ADDED)
+            CMP(last_qty);
         break;
     case DTX_EV_REJECT:
         CMP(side);
@@ -532,7 +537,7 @@ void fx_expect(const fx *f, size_t i, dtx_event want)
     }
 }
 
-uint64_t fx_expect_new(const fx *f, size_t i, const dtx_command *c)
+static uint64_t expect_new(const fx *f, size_t i, const dtx_command *c, int rested)
 {
     const dtx_event *got = fx_ev(f, i);
     cr_assert(got->type == DTX_EV_NEW && got->order_id != 0,
@@ -554,9 +559,15 @@ uint64_t fx_expect_new(const fx *f, size_t i, const dtx_command *c)
                           .price = market_priced ? DTX_PRICE_NULL : c->price,
                           .stop_px = c->stop_px,
                           .order_qty = c->qty,
-                          .leaves_qty = c->qty});
+                          .leaves_qty = c->qty,
+                          .flags = rested ? DTX_EVF_ADDED : 0,
+                          .last_qty = rested ? (c->display_qty ? c->display_qty : c->qty) : 0});
     return got->order_id;
 }
+
+uint64_t fx_expect_new(const fx *f, size_t i, const dtx_command *c) { return expect_new(f, i, c, 0); }
+
+uint64_t fx_expect_new_rested(const fx *f, size_t i, const dtx_command *c) { return expect_new(f, i, c, 1); }
 
 void fx_expect_reject(const fx *f, size_t i, const dtx_command *c, uint16_t reason)
 {
@@ -642,21 +653,8 @@ void fx_expect_trade(const fx *f, size_t i, uint8_t taker_side, int64_t ticks, i
 uint64_t fx_rest(fx *f, dtx_command c)
 {
     fx_send(f, c);
-    fx_expect_count(f, 2);
-    uint64_t id = fx_expect_new(f, 0, &c);
-    fx_expect(f, 1,
-              (dtx_event){.type = DTX_EV_ADDED,
-                          .account = c.account,
-                          .session = c.session,
-                          .security_id = c.security_id,
-                          .order_id = id,
-                          .clordid = c.clordid,
-                          .side = c.side,
-                          .price = c.price,
-                          .last_qty = c.display_qty ? c.display_qty : c.qty,
-                          .leaves_qty = c.qty,
-                          .flags = 0});
-    return id;
+    fx_expect_count(f, 1);
+    return fx_expect_new_rested(f, 0, &c);
 }
 
 uint64_t fx_pend(fx *f, dtx_command c)

@@ -159,13 +159,14 @@ void fx_expect_count(const fx *f, size_t n);
  *   common:   type, account, session, security_id, seq, ts, exec_id, order_id,
  *             clordid
  *   NEW       side, ord_type, tif, exec_inst, stp, price, stop_px, order_qty,
- *             leaves_qty
+ *             leaves_qty, flags; last_qty when flags has DTX_EVF_ADDED
  *   FILL      side, price, last_qty, leaves_qty, cum_qty, order_qty, trade_id,
  *             ord_status, aggressor, contra_account, contra_session,
  *             contra_order_id
  *   CANCELED  side, cancel_reason, orig_clordid, cum_qty, leaves_qty, price,
  *             order_qty, flags
- *   REPLACED  side, orig_clordid, price, order_qty, leaves_qty, cum_qty, flags
+ *   REPLACED  side, orig_clordid, price, order_qty, leaves_qty, cum_qty, flags;
+ *             last_qty when flags has DTX_EVF_ADDED
  *   REJECT    side, ord_type, price, order_qty, reject_reason
  *   CANCEL_REJECT reject_reason, orig_clordid, response_to (not security_id)
  *   MASS_CANCEL_REPORT total_affected, side
@@ -179,9 +180,12 @@ void fx_expect_count(const fx *f, size_t n);
  */
 void fx_expect(const fx *f, size_t i, dtx_event want);
 
-/* NEW for the order c (as built, before stamping is irrelevant): returns its
- * OrderID (asserted non-zero). */
+/* NEW for the order c (as built, before stamping is irrelevant), flags 0 (it
+ * does not rest straight away): returns its OrderID (asserted non-zero). */
 uint64_t fx_expect_new(const fx *f, size_t i, const dtx_command *c);
+/* NEW with flag ADDED for the order c, which rests straight away showing
+ * DisplayQty or its quantity (no ADDED event follows): returns its OrderID. */
+uint64_t fx_expect_new_rested(const fx *f, size_t i, const dtx_command *c);
 /* REJECT of c with this reason (order_id 0). */
 void fx_expect_reject(const fx *f, size_t i, const dtx_command *c, uint16_t reason);
 /* CANCEL_REJECT of the cancel/replace c with this reason. */
@@ -203,8 +207,8 @@ typedef struct fx_party {
 void fx_expect_trade(const fx *f, size_t i, uint8_t taker_side, int64_t ticks, int64_t qty,
                      uint64_t trade_id, fx_party maker, fx_party taker);
 
-/* Sends c, expects exactly NEW then ADDED (displayed = DisplayQty or the
- * quantity) and returns the OrderID. For setting up resting orders. */
+/* Sends c, expects exactly one NEW with flag ADDED (displayed = DisplayQty or
+ * the quantity) and returns the OrderID. For setting up resting orders. */
 uint64_t fx_rest(fx *f, dtx_command c);
 /* Sends c, expects exactly NEW (a pending stop) and returns the OrderID. */
 uint64_t fx_pend(fx *f, dtx_command c);

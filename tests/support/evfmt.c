@@ -30,10 +30,13 @@ void evfmt_event(const dtx_event *ev, char *buf, size_t size)
     size -= (size_t)k;
     switch (ev->type) {
     case DTX_EV_NEW:
-        snprintf(buf, size, " %s %s px=%s stop=%s qty=%" PRId64 " leaves=%" PRId64 " inst=%u stp=%s",
+        snprintf(buf, size,
+                 " %s %s px=%s stop=%s qty=%" PRId64 " leaves=%" PRId64 " inst=%u stp=%s shown=%" PRId64
+                 " flags=0x%x",
                  dtx_ord_type_name(ev->ord_type), dtx_tif_name(ev->tif),
                  evfmt_px(ev->price, p1, sizeof p1), evfmt_px(ev->stop_px, p2, sizeof p2),
-                 ev->order_qty, ev->leaves_qty, (unsigned)ev->exec_inst, dtx_stp_name(ev->stp));
+                 ev->order_qty, ev->leaves_qty, (unsigned)ev->exec_inst, dtx_stp_name(ev->stp),
+                 ev->last_qty, (unsigned)ev->flags);
         break;
     case DTX_EV_FILL:
         snprintf(buf, size,
@@ -54,9 +57,9 @@ void evfmt_event(const dtx_event *ev, char *buf, size_t size)
     case DTX_EV_REPLACED:
         snprintf(buf, size,
                  " orig=%" PRIu64 " px=%s qty=%" PRId64 " leaves=%" PRId64 " cum=%" PRId64
-                 " flags=0x%x",
+                 " shown=%" PRId64 " flags=0x%x",
                  ev->orig_clordid, evfmt_px(ev->price, p1, sizeof p1), ev->order_qty,
-                 ev->leaves_qty, ev->cum_qty, (unsigned)ev->flags);
+                 ev->leaves_qty, ev->cum_qty, ev->last_qty, (unsigned)ev->flags);
         break;
     case DTX_EV_REJECT:
         snprintf(buf, size, " %s %s px=%s qty=%" PRId64, dtx_reject_reason_name(ev->reject_reason),

@@ -188,11 +188,22 @@ static int match(ref_book *b, rb_inst *in, rb_order *o, int64_t limit)
     return 1;
 }
 
-/* Rests o at the back of its level and reports ADDED. */
+/* Rests o at the back of its level and reports ADDED; "an order that rests
+ * straight after its NEW, or after the REPLACED that answers its cancel-replace
+ * request (not a self-trade decrement), nothing traded or canceled in between,
+ * gets no ADDED: that report carries DTX_EVF_ADDED and last_qty instead"
+ * (dtx/event.h), i.e. when that report is the last event so far. */
 static void rest(ref_book *b, rb_order *o)
 {
     o->shown = o->display > 0 ? min64(o->display, o->leaves) : o->leaves;
     rb_book_place(b, o);
+    dtx_event *last = b->n_ev ? &b->ev[b->n_ev - 1] : NULL;
+    if (last && last->order_id == o->id &&
+        (last->type == DTX_EV_NEW || (last->type == DTX_EV_REPLACED && !(last->flags & DTX_EVF_SELF_TRADE)))) {
+        last->flags |= DTX_EVF_ADDED;
+        last->last_qty = o->shown;
+        return;
+    }
     rb_emit_added(b, o, 0);
 }
 
