@@ -546,6 +546,12 @@ void ice_remove(dtx_engine *e, uint32_t h);
 uint32_t pool_alloc(dtx_engine *e);
 void pool_free(dtx_engine *e, uint32_t h);
 
+/* match.c: cmds[0..n) one after the other, exactly as n dtx_engine_submit()
+ * calls, with pf (NULL for none) called pf_ahead commands ahead of each: the
+ * burst when the engine's own prefetch stages are off. */
+void submit_run(dtx_engine *e, const dtx_command *cmds, size_t n, dtx_prefetch_fn pf, const void *pf_ctx,
+                size_t pf_ahead);
+
 void stop_push(dtx_engine *e, dtx_stop_heap *hp, uint32_t h, uint32_t level, uint64_t accept);
 void stop_remove(dtx_engine *e, dtx_stop_heap *hp, uint32_t pos);
 int stop_before(const dtx_stop_heap *hp, const dtx_stop_entry *x, const dtx_stop_entry *y);

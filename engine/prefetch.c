@@ -289,11 +289,7 @@ static inline __attribute__((always_inline)) void burst(dtx_engine *e, const dtx
         for (size_t i = 0; i < n && i < PF_HINT; i++)
             pf(pf_ctx, &cmds[i]);
     if (!e->prefetch) { /* everything is in the caches already */
-        for (size_t i = 0; i < n; i++) {
-            if (pf && i + PF_HINT < n)
-                pf(pf_ctx, &cmds[i + PF_HINT]);
-            dtx_engine_submit(e, &cmds[i]);
-        }
+        submit_run(e, cmds, n, pf, pf_ctx, PF_HINT);
         return;
     }
     /* the burst's first commands get every stage now: their misses overlap
