@@ -1129,10 +1129,18 @@ static inline __attribute__((always_inline)) void submit_one(dtx_engine *e, cons
 {
     e->cmd = c;
     e->stats.commands++;
-    switch (c->type) {
-    case DTX_CMD_NEW_ORDER: cmd_new(e, c); break;
-    case DTX_CMD_CANCEL: cmd_cancel(e, c); break;
-    case DTX_CMD_REPLACE: cmd_replace(e, c); break;
+    /* the order path by compare and branch, most frequent first, the rest
+     * by the switch: hot profile 29.3M -> 29.8M commands/s (interleaved
+     * runs), against the switch's jump table for all; presumably the
+     * indirect jump, on a random mix of types, is mispredicted more often
+     * or found out later */
+    if (c->type == DTX_CMD_REPLACE)
+        cmd_replace(e, c);
+    else if (c->type == DTX_CMD_NEW_ORDER)
+        cmd_new(e, c);
+    else if (c->type == DTX_CMD_CANCEL)
+        cmd_cancel(e, c);
+    else switch (c->type) {
     case DTX_CMD_MASS_CANCEL: cmd_mass_cancel(e, c); break;
     case DTX_CMD_TIME: cmd_time(e, c); break;
     case DTX_CMD_INSTRUMENT_STATUS: cmd_status(e, c); break;
