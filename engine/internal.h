@@ -333,8 +333,13 @@ static inline __attribute__((always_inline)) void level_unlink_only(dtx_engine *
     uint32_t p = o->prev, n = o->next;
     e->orders[p].next = n;
     e->orders[n].prev = p;
-    lv->head = p ? lv->head : n;
-    lv->tail = n ? lv->tail : p;
+    /* masks, not ternaries: GCC 12 turned `lv->head = p ? lv->head : n` into
+     * a branch around the store (on the hot profile about one unlinked order
+     * in ten heads its level and one in ten ends it; masks: 29.87M -> 30.02M
+     * commands/s, medians of 5 interleaved rounds) */
+    uint32_t mp = -(uint32_t)(p != 0), mn = -(uint32_t)(n != 0);
+    lv->head = (lv->head & mp) | (n & ~mp);
+    lv->tail = (lv->tail & mn) | (p & ~mn);
     if (!lv->head) {
         dtx_bitset *s = &b->bits[o->side];
         bitset_clear(s, o->level);
