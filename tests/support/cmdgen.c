@@ -167,7 +167,8 @@ static void make_setup(cmdgen *g, uint64_t seed)
         s->max_orders = (uint32_t)range(g, 2, 40);
         s->max_timed = (uint32_t)range(g, 1, 24);
         s->max_stops = (uint32_t)range(g, 1, 4);
-        s->max_icebergs = pct(g, 50) ? 0 : (uint32_t)range(g, 1, 3);
+        /* at most max_orders (the engine refuses more); the same draws */
+        s->max_icebergs = pct(g, 50) ? 0 : (uint32_t)range(g, 1, s->max_orders < 3 ? s->max_orders : 3);
         break;
     case 2:
         s->max_orders = 512;
