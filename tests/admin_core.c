@@ -22,19 +22,13 @@
 
 #define PX(usd) ((int64_t)(usd) * 1000000000LL) /* PRICE9 */
 #define MONEY(usd) ((int64_t)(usd) * DTX_RISK_MONEY_ONE)
-#define T0 1800000000000000000ull /* 2027-01-15T08:00:00Z */
+#define T0 CFX_T0
 #define ADMIN_SESSION 5
 #define ADMIN_ACCOUNT 0
 #define ADMIN_KEY 0x03cd67abu
 #define MAX_EVENTS 8192
 #define MAX_AUDIT 64
 
-static uint64_t clock_now = T0;
-static uint64_t fake_now(void *ctx)
-{
-    (void)ctx;
-    return clock_now;
-}
 
 static dtx_ring *cmds, *evs;
 static dtx_core *core;
@@ -56,7 +50,7 @@ static void on_audit(void *ctx, const dtx_audit_record *r)
 
 static void setup(void)
 {
-    cfx_opts o = {.command_ring = 4096, .event_ring = 16384, .clock = fake_now, .audit = on_audit};
+    cfx_opts o = {.command_ring = 4096, .event_ring = 16384, .clock = cfx_clock, .audit = on_audit};
     core = cfx_core_create(&o, &risk, &cmds, &evs);
     n_events = 0;
     n_audit = 0;

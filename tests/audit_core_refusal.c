@@ -25,16 +25,10 @@
 
 #define PX(usd) ((int64_t)(usd) * 1000000000LL) /* PRICE9 */
 #define MONEY(usd) ((int64_t)(usd) * DTX_RISK_MONEY_ONE)
-#define T0 1800000000000000000ull /* 2027-01-15T08:00:00Z */
 #define ADMIN_SESSION 5
 #define MAX_EVENTS 1024
 #define AUDIT_RING 4 /* records the core may queue ahead of the writer */
 
-static uint64_t fake_now(void *ctx)
-{
-    (void)ctx;
-    return T0;
-}
 
 static dtx_ring *cmds, *evs;
 static dtx_core *core;
@@ -52,7 +46,7 @@ static void setup(void)
     cr_assert_geq(fd, 0);
     alog = dtx_audit_log_create(fd, path, AUDIT_RING, DTX_WAIT_BLOCK);
     cr_assert_not_null(alog, "%s", dtx_error_message());
-    cfx_opts o = {.command_ring = 1024, .event_ring = 4096, .clock = fake_now, .audit = dtx_audit_log_record,
+    cfx_opts o = {.command_ring = 1024, .event_ring = 4096, .clock = cfx_clock, .audit = dtx_audit_log_record,
                   .audit_reserve = dtx_audit_log_reserve, .audit_ctx = alog};
     core = cfx_core_create(&o, &risk, &cmds, &evs);
     n_events = 0;

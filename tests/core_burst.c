@@ -25,18 +25,12 @@
 
 #define USD(x) ((int64_t)(x) * 1000000000LL) /* PRICE9 */
 #define MONEY(usd) ((int64_t)(usd) * DTX_RISK_MONEY_ONE)
-#define T0 1800000000000000000ull
+#define T0 CFX_T0
 #define N_ACC 8 /* trading accounts 1..8 */
 #define ADMIN_SESSION 5
 #define CMD_RING 256
 #define EV_RING 65536
 
-static uint64_t clock_now = T0;
-static uint64_t fake_now(void *ctx)
-{
-    (void)ctx;
-    return clock_now;
-}
 
 /* One core with its risk, rings and the events it has pushed so far. */
 typedef struct core_side {
@@ -51,7 +45,7 @@ static core_side A, B; /* A: bursts; B: one command per poll */
 
 static void side_create(core_side *s)
 {
-    cfx_opts o = {.command_ring = CMD_RING, .event_ring = EV_RING, .clock = fake_now,
+    cfx_opts o = {.command_ring = CMD_RING, .event_ring = EV_RING, .clock = cfx_clock,
                   .prefetch = DTX_PREFETCH_ALWAYS}; /* the books are small: force every stage */
     memset(s, 0, sizeof *s);
     s->core = cfx_core_create(&o, &s->risk, &s->cmds, &s->evs);
@@ -71,7 +65,7 @@ static void side_destroy(core_side *s)
 
 static void setup(void)
 {
-    clock_now = T0;
+    cfx_now = T0;
     side_create(&A);
     side_create(&B);
 }
@@ -187,7 +181,7 @@ Test(core_burst, an_order_after_a_kill_switch_or_a_limit_change_in_the_same_burs
     dep[0].value = dep[1].value = MONEY(100000);
     feed_both(dep, 2);
     size_t first = A.n;
-    clock_now = T0 + 5000;
+    cfx_now = T0 + 5000;
     dtx_command b[8];
     b[0] = limit_order(1, 11, 1, DTX_SIDE_BUY, USD(50000), 1);
     b[1] = limit_order(1, 12, 1, DTX_SIDE_BUY, USD(49999), 1);
@@ -342,7 +336,7 @@ static void run_stream(uint64_t seed, size_t n_bursts, tally *t)
     dtx_command b[100];
     for (size_t k = 0; k < n_bursts; k++) {
         size_t n = 1 + (size_t)below(100);
-        clock_now += below(3) ? below(1000000) : 0; /* sometimes the same ts as the last burst */
+        cfx_now += below(3) ? below(1000000) : 0; /* sometimes the same ts as the last burst */
         size_t from = A.n;
         for (size_t i = 0; i < n; i++)
             b[i] = next_command();
@@ -362,7 +356,7 @@ static void run_stream(uint64_t seed, size_t n_bursts, tally *t)
                                 e->reject_reason == DTX_REJ_MAX_ORDER_QTY);
             if (i > from)
                 cr_assert_geq(e->seq, A.ev[i - 1].seq, "events leave in command order");
-            cr_assert_eq(e->ts, clock_now);
+            cr_assert_eq(e->ts, cfx_now);
         }
         assert_same();
     }

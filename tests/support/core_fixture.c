@@ -45,6 +45,14 @@ dtx_core *cfx_core_create(const cfx_opts *o, dtx_risk **risk, dtx_ring **cmds, d
     return core;
 }
 
+uint64_t cfx_now = CFX_T0;
+
+uint64_t cfx_clock(void *ctx)
+{
+    (void)ctx;
+    return cfx_now;
+}
+
 dtx_command cfx_limit_order(uint32_t account, uint64_t clordid, uint32_t security_id, uint8_t side, int64_t price,
                             int64_t qty)
 {

@@ -12,6 +12,12 @@
 #include "dtx/core.h"
 #include "dtx/ring.h"
 
+/* The injected clock: cfx_clock() (for cfx_opts.clock) reads cfx_now, which
+ * starts at CFX_T0, 2027-01-15T08:00:00Z, and which a test may move. */
+#define CFX_T0 1800000000000000000ull
+extern uint64_t cfx_now;
+uint64_t cfx_clock(void *ctx);
+
 typedef struct cfx_opts {
     uint32_t command_ring, event_ring; /* ring capacities (powers of two) */
     dtx_clock_fn clock;
