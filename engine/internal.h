@@ -352,7 +352,7 @@ static inline __attribute__((always_inline)) void level_unlink_only(dtx_engine *
 #endif
     lv->head = hd;
     lv->tail = tl;
-    if (!lv->head) {
+    if (!hd) {
         dtx_bitset *s = &b->bits[o->side];
         bitset_clear(s, o->level);
         if (b->best[o->side] == o->level) {
